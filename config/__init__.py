@@ -1,0 +1,1 @@
+"""Project wiring: settings, URLs, WSGI entrypoint and the schedule of periodic jobs."""

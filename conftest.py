@@ -1,0 +1,86 @@
+"""Fixtures shared by every app's tests: an org tree with one user per role and ownership case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from crm.core.actors import Actor, api_actor, web_actor
+from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
+
+PASSWORD = "correct-horse-battery"
+
+
+def make_team(name: str, parent: Team | None, kind: str = TeamKind.TEAM) -> Team:
+    team = Team.objects.create(name=name, kind=kind, parent=parent)
+    team.path = f"{parent.path if parent else ''}{team.pk:06d}/"
+    team.save(update_fields=["path"])
+    return team
+
+
+def make_user(username: str, role: str, team: Team | None, *, manager: bool = False, **extra: object) -> User:
+    user = User(
+        username=username,
+        full_name=extra.pop("full_name", username),  # type: ignore[arg-type]
+        email=f"{username}@example.com",
+        role=Role.objects.get(code=role),
+        team=team,
+        is_team_manager=manager,
+        **extra,
+    )
+    user.set_password(PASSWORD)
+    user.save()
+    return user
+
+
+@dataclass
+class Org:
+    """company → east (department) → east_a, east_b (teams); north (department) → north_a."""
+
+    company: Team
+    east: Team
+    east_a: Team
+    east_b: Team
+    north_a: Team
+    admin: User
+    director: User
+    east_manager: User
+    east_a_manager: User
+    rep_a1: User
+    rep_a2: User
+    rep_b1: User
+    rep_n1: User
+    finance: User
+
+    def actor(self, user: User) -> Actor:
+        return web_actor(user)
+
+    def api(self, user: User) -> Actor:
+        return api_actor(user)
+
+
+@pytest.fixture
+def org(db: None) -> Org:
+    company = make_team("星河科技", None, TeamKind.COMPANY)
+    east = make_team("华东大区", company, TeamKind.DEPARTMENT)
+    east_a = make_team("上海一组", east)
+    east_b = make_team("杭州组", east)
+    north = make_team("华北大区", company, TeamKind.DEPARTMENT)
+    north_a = make_team("北京一组", north)
+    return Org(
+        company=company,
+        east=east,
+        east_a=east_a,
+        east_b=east_b,
+        north_a=north_a,
+        admin=make_user("admin", BuiltinRole.ADMINISTRATOR, company, is_superuser=False),
+        director=make_user("director", BuiltinRole.SALES_DIRECTOR, company, manager=True),
+        east_manager=make_user("east_manager", BuiltinRole.SALES_MANAGER, east, manager=True),
+        east_a_manager=make_user("east_a_manager", BuiltinRole.SALES_MANAGER, east_a, manager=True),
+        rep_a1=make_user("rep_a1", BuiltinRole.SALES_REP, east_a, full_name="张伟"),
+        rep_a2=make_user("rep_a2", BuiltinRole.SALES_REP, east_a, full_name="李娜"),
+        rep_b1=make_user("rep_b1", BuiltinRole.SALES_REP, east_b, full_name="王芳"),
+        rep_n1=make_user("rep_n1", BuiltinRole.SALES_REP, north_a, full_name="刘洋"),
+        finance=make_user("finance", BuiltinRole.FINANCE, company),
+    )

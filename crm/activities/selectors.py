@@ -1,0 +1,129 @@
+"""Reads of follow-ups and the customer timeline (follow-ups merged with the audit log)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from crm.access.visibility import require_visible, visible
+from crm.activities.models import Activity
+from crm.audit.models import AuditEntry
+from crm.audit.selectors import history_of
+from crm.core.actors import Actor
+from crm.core.errors import NotFound
+from crm.core.pagination import Page, SortKey, paginate
+from crm.customers.models import Contact
+
+OCCURRED = SortKey("occurred_at", descending=True)
+
+
+def _visible_activities(viewer: Actor) -> QuerySet[Activity]:
+    return visible(viewer, Activity.objects.all(), owner_field="customer__owner", team_field="customer__team")
+
+
+@dataclass(frozen=True)
+class ActivityFilters:
+    customer_id: int | None = None
+    contact_id: int | None = None
+    owner_id: int | None = None
+    kind: str = ""
+    occurred_from: dt.date | None = None
+    occurred_to: dt.date | None = None
+
+
+def activity_list(*, viewer: Actor, filters: ActivityFilters) -> QuerySet[Activity]:
+    activities = _visible_activities(viewer)
+    if filters.customer_id:
+        activities = activities.filter(customer_id=filters.customer_id)
+    if filters.contact_id:
+        activities = activities.filter(contact_id=filters.contact_id)
+    if filters.owner_id:
+        activities = activities.filter(owner_id=filters.owner_id)
+    if filters.kind:
+        activities = activities.filter(kind=filters.kind)
+    if filters.occurred_from:
+        start = timezone.make_aware(dt.datetime.combine(filters.occurred_from, dt.time.min))
+        activities = activities.filter(occurred_at__gte=start)
+    if filters.occurred_to:
+        end = timezone.make_aware(dt.datetime.combine(filters.occurred_to + dt.timedelta(days=1), dt.time.min))
+        activities = activities.filter(occurred_at__lt=end)
+    return activities.select_related("customer", "contact", "owner")
+
+
+def activity_page(*, viewer: Actor, filters: ActivityFilters, cursor: str | None, size: int) -> Page[Activity]:
+    return paginate(activity_list(viewer=viewer, filters=filters), sort=OCCURRED, cursor=cursor, size=size)
+
+
+def activity_get(*, viewer: Actor, activity_id: int) -> Activity:
+    activity = Activity.objects.select_related("customer", "contact", "owner").filter(pk=activity_id).first()
+    if activity is None:
+        raise NotFound("")
+    require_visible(viewer, activity.customer)
+    return activity
+
+
+@dataclass(frozen=True)
+class DueFollowUps:
+    overdue: list[Activity]
+    today: list[Activity]
+
+
+def follow_ups_due(*, viewer: Actor, limit: int = 50) -> DueFollowUps:
+    """The viewer's planned next contacts that are due today or overdue."""
+    if viewer.user_id is None:
+        return DueFollowUps(overdue=[], today=[])
+    today = timezone.localdate()
+    due = list(
+        Activity.objects.filter(
+            owner_id=viewer.user_id,
+            is_next_contact_done=False,
+            next_contact_on__isnull=False,
+            next_contact_on__lte=today,
+            customer__deleted_at__isnull=True,
+        )
+        .select_related("customer", "contact")
+        .order_by("next_contact_on", "id")[:limit]
+    )
+    return DueFollowUps(
+        overdue=[a for a in due if a.next_contact_on and a.next_contact_on < today],
+        today=[a for a in due if a.next_contact_on == today],
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # "activity" or "change"
+    activity: Activity | None = None
+    entry: AuditEntry | None = None
+
+    @property
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        if self.entry is None:
+            return []
+        return [
+            (field, values[0], values[1])
+            for field, values in self.entry.changes.items()
+            if isinstance(values, list) and len(values) == 2
+        ]
+
+
+def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list[TimelineItem]:
+    """Follow-ups and every recorded change of the customer and its contacts, newest first."""
+    require_visible(viewer, customer)
+    activities = list(
+        Activity.objects.filter(customer=customer)
+        .select_related("contact", "owner")
+        .order_by("-occurred_at", "-id")[:limit]
+    )
+    contact_ids = list(Contact.all_objects.filter(customer=customer).values_list("pk", flat=True)[:500])
+    entries = history_of(target_type="customers.customer", target_ids=[customer.pk], limit=limit)
+    entries += history_of(target_type="customers.contact", target_ids=contact_ids, limit=limit)
+    items = [TimelineItem(at=a.occurred_at, kind="activity", activity=a) for a in activities]
+    items += [TimelineItem(at=e.created_at, kind="change", entry=e) for e in entries]
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:limit]

@@ -1,0 +1,25 @@
+"""API version 1 at /api/v1/, documented at /api/v1/docs."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from crm.activities.api import router as activities_router
+from crm.api import errors
+from crm.api.auth import AUTH
+from crm.customers.api import contacts_router, customers_router
+from crm.identity.api import router as identity_router
+
+api = NinjaAPI(
+    title="CRM API",
+    version="1.0.0",
+    description="Customers, contacts and follow-ups. Authenticate with a personal token: "
+    "`Authorization: Bearer crm_…` (create one under Settings → API tokens).",
+    auth=AUTH,
+    urls_namespace="api-v1",
+)
+errors.install(api)
+api.add_router("/customers", customers_router)
+api.add_router("/contacts", contacts_router)
+api.add_router("/activities", activities_router)
+api.add_router("/me", identity_router)

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "crm.core"
+    label = "core"
+
+    def ready(self) -> None:
+        from crm.core import checks  # noqa: F401  (registers system checks)

@@ -1,0 +1,108 @@
+"""Keyset pagination: pages are addressed by the last row's (sort key, id), never by offset.
+
+An offset page costs as much as every page before it; a keyset page costs one index range
+scan however deep the user scrolls. Cursors are opaque, URL-safe strings.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+from django.db.models import Q
+
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 25
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """One orderable column: `field` ascending or descending, ties broken by id the same way."""
+
+    field: str
+    descending: bool
+
+
+@dataclass
+class Page[T: models.Model]:
+    items: list[T]
+    next_cursor: str | None
+    has_more: bool
+
+
+def _encode_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return {"dt": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"d": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"dec": str(value)}
+    return value
+
+
+def _decode_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        if "dt" in value:
+            return dt.datetime.fromisoformat(value["dt"])
+        if "d" in value:
+            return dt.date.fromisoformat(value["d"])
+        if "dec" in value:
+            return Decimal(value["dec"])
+    return value
+
+
+def encode_cursor(value: Any, pk: int) -> str:
+    raw = json.dumps([_encode_value(value), pk], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[Any, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise InvalidCursor(cursor) from exc
+    if not isinstance(pk, int):
+        raise InvalidCursor(cursor)
+    return _decode_value(value), pk
+
+
+def paginate[T: models.Model](
+    queryset: models.QuerySet[T],
+    *,
+    sort: SortKey,
+    cursor: str | None = None,
+    size: int = DEFAULT_PAGE_SIZE,
+) -> Page[T]:
+    """One page of `queryset` ordered by `sort` then id, starting after `cursor`."""
+    size = max(1, min(size, MAX_PAGE_SIZE))
+    prefix = "-" if sort.descending else ""
+    queryset = queryset.order_by(f"{prefix}{sort.field}", f"{prefix}id")
+    if cursor:
+        value, pk = decode_cursor(cursor)
+        beyond = "lt" if sort.descending else "gt"
+        if value is None:
+            # NULLs sort first ascending / last descending in our indexes: only ids remain.
+            queryset = queryset.filter(**{f"{sort.field}__isnull": True, f"id__{beyond}": pk})
+        else:
+            queryset = queryset.filter(
+                Q(**{f"{sort.field}__{beyond}": value}) | Q(**{sort.field: value, f"id__{beyond}": pk})
+            )
+    rows = list(queryset[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    next_cursor = None
+    if has_more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor(getattr(last, sort.field), last.pk)
+    return Page(items=rows, next_cursor=next_cursor, has_more=has_more)

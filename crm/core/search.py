@@ -1,0 +1,125 @@
+# ruff: noqa: S608  (table names come from model metadata, never from input; values are parameters)
+"""Substring search over a maintained `search_text` column, one function for every list.
+
+SQLite answers from an FTS5 trigram index kept in step by triggers; PostgreSQL from a
+pg_trgm GIN index. Queries shorter than three characters cannot use a trigram index and
+fall back to a plain LIKE, which the keyset page limit keeps bounded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import connection, models
+from django.db.migrations.operations.base import Operation
+
+from crm.core.phone import national_digits
+from crm.core.pinyin import pinyin_forms
+
+_SPACES = re.compile(r"\s+")
+
+
+def build_search_text(*, names: Iterable[str], phones: Iterable[str] = (), others: Iterable[str] = ()) -> str:
+    """Everything a user may type to find a record, lower case, space separated."""
+    parts: list[str] = []
+    for name in names:
+        if not name:
+            continue
+        parts.append(name.lower())
+        full, initials = pinyin_forms(name)
+        if full:
+            parts.extend([full, initials])
+    for phone in phones:
+        if phone:
+            parts.extend([phone.lstrip("+"), national_digits(phone)])
+    parts.extend(other.lower() for other in others if other)
+    return _SPACES.sub(" ", " ".join(parts)).strip()
+
+
+def normalize_query(query: str) -> str:
+    return _SPACES.sub(" ", query.strip().lower())
+
+
+def fts_table(model: type[models.Model]) -> str:
+    return f"{model._meta.db_table}_fts"
+
+
+def search_filter(queryset: models.QuerySet[Any], query: str) -> models.QuerySet[Any]:
+    """Rows whose search text contains `query` (case-insensitive substring)."""
+    needle = normalize_query(query)
+    if not needle:
+        return queryset
+    if connection.vendor == "sqlite" and len(needle) >= 3:
+        table = fts_table(queryset.model)
+        quoted = '"' + needle.replace('"', '""') + '"'
+        return queryset.extra(  # noqa: S610  (the needle is passed as a parameter)
+            where=[f"{queryset.model._meta.db_table}.id IN (SELECT rowid FROM {table} WHERE {table} MATCH %s)"],
+            params=[quoted],
+        )
+    return queryset.filter(search_text__contains=needle)
+
+
+class CreateSearchIndex(Operation):
+    """Create the vendor's substring index on `<table>.search_text` (reversible)."""
+
+    reduces_to_sql = True
+    reversible = True
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        return None
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        for statement in self._forward_sql(schema_editor.connection.vendor):
+            schema_editor.execute(statement)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        for statement in self._backward_sql(schema_editor.connection.vendor):
+            schema_editor.execute(statement)
+
+    def describe(self) -> str:
+        return f"Create the search index on {self.table}.search_text"
+
+    def deconstruct(self) -> tuple[str, list[Any], dict[str, Any]]:
+        return (self.__class__.__qualname__, [], {"table": self.table})
+
+    def _forward_sql(self, vendor: str) -> list[str]:
+        t = self.table
+        if vendor == "sqlite":
+            fts = f"{t}_fts"
+            return [
+                f"CREATE VIRTUAL TABLE {fts} USING fts5(search_text, content='{t}', "
+                f"content_rowid='id', tokenize='trigram')",
+                f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {t} BEGIN "
+                f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+                f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {t} BEGIN "
+                f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+                f"CREATE TRIGGER {fts}_au AFTER UPDATE OF search_text ON {t} BEGIN "
+                f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+                f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+                f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+            ]
+        if vendor == "postgresql":
+            return [
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                f"CREATE INDEX IF NOT EXISTS {t}_search_trgm ON {t} USING gin (search_text gin_trgm_ops)",
+            ]
+        return []
+
+    def _backward_sql(self, vendor: str) -> list[str]:
+        t = self.table
+        if vendor == "sqlite":
+            fts = f"{t}_fts"
+            return [
+                f"DROP TRIGGER IF EXISTS {fts}_ai",
+                f"DROP TRIGGER IF EXISTS {fts}_ad",
+                f"DROP TRIGGER IF EXISTS {fts}_au",
+                f"DROP TABLE IF EXISTS {fts}",
+            ]
+        if vendor == "postgresql":
+            return [f"DROP INDEX IF EXISTS {t}_search_trgm"]
+        return []

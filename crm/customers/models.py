@@ -1,0 +1,180 @@
+"""Customers, contacts and tags."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from crm.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
+
+
+class Grade(models.TextChoices):
+    A = "A", _("A · key")
+    B = "B", _("B · important")
+    C = "C", _("C · ordinary")
+    D = "D", _("D · low priority")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "1-20", _("1–20 people")
+    SMALL = "21-100", _("21–100 people")
+    MEDIUM = "101-500", _("101–500 people")
+    LARGE = "501-2000", _("501–2,000 people")
+    ENTERPRISE = "2000+", _("More than 2,000 people")
+
+
+class LifecycleStage(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    QUALIFIED = "qualified", _("Qualified")
+    NEGOTIATING = "negotiating", _("Negotiating")
+    CUSTOMER = "customer", _("Customer")
+    REPEAT = "repeat", _("Repeat customer")
+    CHURNED = "churned", _("Churned")
+
+
+class CustomerSource(models.TextChoices):
+    REFERRAL = "referral", _("Referral")
+    WEBSITE = "website", _("Website")
+    EXHIBITION = "exhibition", _("Exhibition")
+    COLD_CALL = "cold_call", _("Cold call")
+    ADVERTISING = "advertising", _("Advertising")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class DealRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    TECHNICAL = "technical", _("Technical evaluator")
+    PURCHASING = "purchasing", _("Purchasing")
+    OTHER = "other", _("Other")
+
+
+class Tag(TimeStampedModel):
+    name = models.CharField(_("name"), max_length=50, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class OwnedRecord(SoftDeleteModel, VersionedModel, TimeStampedModel):
+    """A record with an owner; `team` is the owner's team, kept right on every transfer."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        "identity.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True)
+    search_text = models.TextField(default="", editable=False)
+
+    class Meta:
+        abstract = True
+
+
+class Customer(OwnedRecord):
+    """A company the organisation sells to."""
+
+    name = models.CharField(_("name"), max_length=200)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, blank=True, default="")
+    grade = models.CharField(_("grade"), max_length=1, choices=Grade, blank=True, default="")
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="customers")
+    industry = models.CharField(_("industry"), max_length=50, blank=True, default="")
+    province = models.CharField(_("province"), max_length=30, blank=True, default="")
+    city = models.CharField(_("city"), max_length=30, blank=True, default="")
+    district = models.CharField(_("district"), max_length=30, blank=True, default="")
+    street = models.CharField(_("street address"), max_length=200, blank=True, default="")
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, default="")
+    size = models.CharField(_("company size"), max_length=10, choices=CompanySize, blank=True, default="")
+    annual_revenue = models.DecimalField(_("annual revenue"), max_digits=18, decimal_places=2, null=True, blank=True)
+    revenue_currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    website = models.URLField(_("website"), max_length=200, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    email = models.EmailField(_("email"), blank=True, default="")
+    source = models.CharField(_("source"), max_length=20, choices=CustomerSource, blank=True, default="")
+    lifecycle_stage = models.CharField(
+        _("lifecycle stage"), max_length=20, choices=LifecycleStage, default=LifecycleStage.PROSPECT
+    )
+    notes = models.TextField(_("notes"), blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=Q(external_id__isnull=False), name="customer_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="customer_created"),
+            models.Index(fields=["-updated_at", "-id"], name="customer_updated"),
+            models.Index(fields=["name", "id"], name="customer_name"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="customer_owner_created"),
+            models.Index(fields=["team", "-created_at", "-id"], name="customer_team_created"),
+            models.Index(fields=["grade", "-created_at", "-id"], name="customer_grade_created"),
+            models.Index(fields=["industry", "-created_at", "-id"], name="customer_industry_created"),
+            models.Index(fields=["province", "city", "-created_at"], name="customer_region_created"),
+            models.Index(fields=["deleted_at"], name="customer_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def region(self) -> str:
+        return " ".join(part for part in (self.province, self.city, self.district) if part)
+
+
+class Contact(OwnedRecord):
+    """A person, usually at a customer."""
+
+    name = models.CharField(_("name"), max_length=100)
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+    )
+    title = models.CharField(_("job title"), max_length=100, blank=True, default="")
+    deal_role = models.CharField(_("role in the deal"), max_length=20, choices=DealRole, blank=True, default="")
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    email = models.EmailField(_("email"), blank=True, default="")
+    wechat = models.CharField(_("WeChat"), max_length=100, blank=True, default="")
+    address = models.CharField(_("address"), max_length=200, blank=True, default="")
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=Q(external_id__isnull=False), name="contact_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="contact_created"),
+            models.Index(fields=["-updated_at", "-id"], name="contact_updated"),
+            models.Index(fields=["name", "id"], name="contact_name"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="contact_owner_created"),
+            models.Index(fields=["team", "-created_at", "-id"], name="contact_team_created"),
+            models.Index(fields=["customer", "-created_at"], name="contact_customer"),
+            models.Index(fields=["deleted_at"], name="contact_deleted"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,279 @@
+"""Every write to customers, contacts and tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from crm.access.visibility import masks_contact_info, require_change, require_visible
+from crm.audit.models import Verb
+from crm.audit.services import audit_record, diff, save_versioned, snapshot
+from crm.core import clock
+from crm.core.actors import Actor
+from crm.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from crm.core.search import build_search_text
+from crm.customers.models import Contact, Customer, Tag
+from crm.customers.validation import clean_fields, contact_cleaners, customer_cleaners
+from crm.identity.models import User
+from crm.identity.rights import can_export, user_of
+
+CUSTOMER_FIELDS = [*customer_cleaners().keys(), "owner"]
+CONTACT_FIELDS = [*contact_cleaners().keys(), "owner", "customer"]
+MASKED_FIELDS = {"phone", "mobile", "email"}
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[FieldError(field=field, message=message)])
+
+
+def _owner(actor: Actor, owner_id: Any) -> User:
+    """The requested owner, or the acting user when none is given."""
+    if owner_id in (None, ""):
+        user = user_of(actor)
+        if user is None:
+            raise _invalid("owner", _("Choose an owner."))
+        return user
+    try:
+        owner = User.objects.filter(pk=int(owner_id), is_active=True).first()
+    except (TypeError, ValueError):
+        owner = None
+    if owner is None:
+        raise _invalid("owner", _("Choose an active user as the owner."))
+    return owner
+
+
+def _customer_search_text(customer: Customer) -> str:
+    return build_search_text(
+        names=[customer.name],
+        phones=[customer.phone],
+        others=[customer.email, customer.credit_code, customer.website],
+    )
+
+
+def _contact_search_text(contact: Contact) -> str:
+    return build_search_text(
+        names=[contact.name], phones=[contact.mobile, contact.phone], others=[contact.email, contact.wechat]
+    )
+
+
+def tags_resolve(names: Iterable[str]) -> list[Tag]:
+    """Existing tags by name, creating the missing ones (tags are free labels)."""
+    wanted = sorted({name.strip()[:50] for name in names if name and name.strip()})
+    if not wanted:
+        return []
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
+    missing = [Tag(name=name) for name in wanted if name not in existing]
+    if missing:
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {tag.name: tag for tag in Tag.objects.filter(name__in=wanted)}
+    return [existing[name] for name in wanted]
+
+
+def _check_external_id(model: type[Customer] | type[Contact], external_id: str | None, exclude_pk: int | None) -> None:
+    if external_id and model.all_objects.filter(external_id=external_id).exclude(pk=exclude_pk or 0).exists():
+        raise _invalid("external_id", _("Another record already uses this external ID."))
+
+
+def _refuse_masked_changes(actor: Actor, record: Customer | Contact, values: dict[str, Any]) -> None:
+    """A viewer who sees phone/email masked cannot overwrite what they cannot read."""
+    if not masks_contact_info(actor, owner_id=record.owner_id):
+        return
+    for field in MASKED_FIELDS & values.keys():
+        if values[field] != getattr(record, field):
+            raise _invalid(field, _("You may not change this field of a record you do not own."))
+
+
+# Customers -------------------------------------------------------------------------------
+
+
+def customer_create(*, actor: Actor, values: dict[str, Any]) -> Customer:
+    """Create a customer owned by `values['owner_id']` (default: the actor)."""
+    if actor.user is None and not actor.is_system:
+        raise PermissionDenied(_("Sign in first."))
+    cleaned = clean_fields(values, customer_cleaners())
+    if "name" not in cleaned:
+        raise _invalid("name", _("This field is required."))
+    owner = _owner(actor, values.get("owner_id"))
+    with transaction.atomic():
+        _check_external_id(Customer, cleaned.get("external_id"), None)
+        customer = Customer(**cleaned, owner=owner, team_id=owner.team_id)
+        customer.search_text = _customer_search_text(customer)
+        try:
+            customer.save()
+        except IntegrityError as exc:
+            raise _invalid("external_id", _("Another record already uses this external ID.")) from exc
+        tags = tags_resolve(values.get("tags") or [])
+        if tags:
+            customer.tags.set(tags)
+        after = snapshot(customer, CUSTOMER_FIELDS)
+        after["tags"] = [tag.name for tag in tags]
+        audit_record(actor=actor, verb=Verb.CREATE, target=customer, changes=diff({}, after))
+    return customer
+
+
+def customer_update(*, actor: Actor, customer_id: int, version: int, values: dict[str, Any]) -> Customer:
+    """Change a customer the actor may edit; refused with a Conflict if it changed meanwhile."""
+    cleaned = clean_fields(values, customer_cleaners())
+    with transaction.atomic():
+        customer = require_visible(actor, Customer.objects.filter(pk=customer_id).first())
+        require_change(actor, customer)
+        _refuse_masked_changes(actor, customer, cleaned)
+        if "external_id" in cleaned:
+            _check_external_id(Customer, cleaned["external_id"], customer.pk)
+        fields = [*cleaned.keys()]
+        before = snapshot(customer, fields)
+        before["tags"] = sorted(customer.tags.values_list("name", flat=True))
+        for key, value in cleaned.items():
+            setattr(customer, key, value)
+        if "owner_id" in values:
+            owner = _owner(actor, values["owner_id"])
+            before["owner"] = customer.owner_id
+            customer.owner, customer.team_id = owner, owner.team_id
+            fields.append("owner")
+        after = snapshot(customer, fields)
+        if "tags" in values:
+            tags = tags_resolve(values.get("tags") or [])
+            after["tags"] = [tag.name for tag in tags]
+        else:
+            after["tags"] = before["tags"]
+        customer.search_text = _customer_search_text(customer)
+        columns = {"search_text": customer.search_text, "team_id": customer.team_id}
+        save_versioned(
+            actor=actor,
+            instance=customer,
+            expected_version=version,
+            before=before,
+            after=after,
+            extra_columns=columns,
+        )
+        if after["tags"] != before["tags"]:
+            customer.tags.set(tags)
+    return customer
+
+
+def customer_delete(*, actor: Actor, customer_id: int) -> Customer:
+    """Move a customer (and nothing else) to the recycle bin; it stays restorable."""
+    with transaction.atomic():
+        customer = require_visible(actor, Customer.objects.filter(pk=customer_id).first())
+        require_change(actor, customer)
+        now = clock.now()
+        Customer.all_objects.filter(pk=customer.pk).update(deleted_at=now)
+        customer.deleted_at = now
+        audit_record(actor=actor, verb=Verb.DELETE, target=customer)
+    return customer
+
+
+def customer_restore(*, actor: Actor, customer_id: int) -> Customer:
+    with transaction.atomic():
+        customer = Customer.all_objects.filter(pk=customer_id, deleted_at__isnull=False).first()
+        customer = require_visible(actor, customer)
+        require_change(actor, customer)
+        Customer.all_objects.filter(pk=customer.pk).update(deleted_at=None)
+        customer.deleted_at = None
+        audit_record(actor=actor, verb=Verb.RESTORE, target=customer)
+    return customer
+
+
+# Contacts --------------------------------------------------------------------------------
+
+
+def _contact_customer(actor: Actor, customer_id: Any) -> Customer | None:
+    if customer_id in (None, ""):
+        return None
+    try:
+        customer = Customer.objects.filter(pk=int(customer_id)).first()
+    except (TypeError, ValueError):
+        customer = None
+    try:
+        return require_visible(actor, customer)
+    except NotFound as exc:
+        raise _invalid("customer", _("Choose a customer you can see.")) from exc
+
+
+def contact_create(*, actor: Actor, values: dict[str, Any]) -> Contact:
+    """Create a contact, optionally at a customer; the owner defaults to the customer's owner."""
+    cleaned = clean_fields(values, contact_cleaners())
+    if "name" not in cleaned:
+        raise _invalid("name", _("This field is required."))
+    customer = _contact_customer(actor, values.get("customer_id"))
+    owner_id = values.get("owner_id") or (customer.owner_id if customer is not None else None)
+    owner = _owner(actor, owner_id)
+    with transaction.atomic():
+        _check_external_id(Contact, cleaned.get("external_id"), None)
+        contact = Contact(**cleaned, customer=customer, owner=owner, team_id=owner.team_id)
+        contact.search_text = _contact_search_text(contact)
+        contact.save()
+        audit_record(actor=actor, verb=Verb.CREATE, target=contact, changes=diff({}, snapshot(contact, CONTACT_FIELDS)))
+    return contact
+
+
+def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[str, Any]) -> Contact:
+    cleaned = clean_fields(values, contact_cleaners())
+    with transaction.atomic():
+        contact = require_visible(actor, Contact.objects.filter(pk=contact_id).first())
+        require_change(actor, contact)
+        _refuse_masked_changes(actor, contact, cleaned)
+        if "external_id" in cleaned:
+            _check_external_id(Contact, cleaned["external_id"], contact.pk)
+        fields = [*cleaned.keys()]
+        if "customer_id" in values:
+            fields.append("customer")
+        if "owner_id" in values:
+            fields.append("owner")
+        before = snapshot(contact, fields)
+        for key, value in cleaned.items():
+            setattr(contact, key, value)
+        if "customer_id" in values:
+            contact.customer = _contact_customer(actor, values["customer_id"])
+        if "owner_id" in values:
+            owner = _owner(actor, values["owner_id"])
+            contact.owner, contact.team_id = owner, owner.team_id
+        contact.search_text = _contact_search_text(contact)
+        save_versioned(
+            actor=actor,
+            instance=contact,
+            expected_version=version,
+            before=before,
+            after=snapshot(contact, fields),
+            extra_columns={"search_text": contact.search_text, "team_id": contact.team_id},
+        )
+    return contact
+
+
+def contact_delete(*, actor: Actor, contact_id: int) -> Contact:
+    with transaction.atomic():
+        contact = require_visible(actor, Contact.objects.filter(pk=contact_id).first())
+        require_change(actor, contact)
+        now = clock.now()
+        Contact.all_objects.filter(pk=contact.pk).update(deleted_at=now)
+        contact.deleted_at = now
+        audit_record(actor=actor, verb=Verb.DELETE, target=contact)
+    return contact
+
+
+def contact_restore(*, actor: Actor, contact_id: int) -> Contact:
+    with transaction.atomic():
+        contact = Contact.all_objects.filter(pk=contact_id, deleted_at__isnull=False).first()
+        contact = require_visible(actor, contact)
+        require_change(actor, contact)
+        Contact.all_objects.filter(pk=contact.pk).update(deleted_at=None)
+        contact.deleted_at = None
+        audit_record(actor=actor, verb=Verb.RESTORE, target=contact)
+    return contact
+
+
+def export_record(
+    *, actor: Actor, object_type: str, row_count: int | None, file_format: str, filters: dict[str, Any]
+) -> None:
+    """Write the audit entry for an export (the export itself streams from a selector)."""
+    if not can_export(actor):
+        raise PermissionDenied(_("Your role may not export lists."))
+    audit_record(
+        actor=actor,
+        verb=Verb.EXPORT,
+        target_type=object_type,
+        changes={"rows": row_count, "format": file_format, "filters": filters},
+    )

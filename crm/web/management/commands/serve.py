@@ -1,0 +1,50 @@
+"""`crm serve`: run the CRM under gunicorn, a production-grade WSGI server."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from gunicorn.app.base import BaseApplication
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, options: dict[str, Any]) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from config.wsgi import application
+
+        return application
+
+
+class Command(BaseCommand):
+    help = "Serve the CRM over HTTP with gunicorn."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default=os.environ.get("CRM_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("CRM_PORT", "8000")))
+        parser.add_argument("--workers", type=int, default=int(os.environ.get("CRM_WORKERS", "0")) or None)
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("CRM_THREADS", "4")))
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        workers = options["workers"] or (os.cpu_count() or 1) + 1
+        self.stdout.write(f"CRM listening on http://{options['host']}:{options['port']} ({workers} workers)")
+        _Gunicorn(
+            {
+                "bind": f"{options['host']}:{options['port']}",
+                "workers": workers,
+                "threads": options["threads"],
+                "worker_class": "gthread",
+                "timeout": 120,
+                "accesslog": "-" if os.environ.get("CRM_ACCESS_LOG") else None,
+                "errorlog": "-",
+                "loglevel": "warning",
+            }
+        ).run()

@@ -1,0 +1,112 @@
+"""Home page, audit log browser and recycle bin."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from crm.activities.selectors import follow_ups_due
+from crm.audit.models import Verb
+from crm.audit.selectors import AuditFilters, audit_list
+from crm.core.actors import Source, web_actor
+from crm.core.htmx import is_htmx
+from crm.core.pagination import SortKey, paginate
+from crm.customers.selectors import (
+    ContactFilters,
+    CustomerFilters,
+    contact_page,
+    customer_page,
+    recent_customers,
+)
+from crm.identity.rights import can_view_audit
+from crm.identity.selectors import user_list, user_names
+
+
+@login_required
+def home_view(request: HttpRequest) -> HttpResponse:
+    actor = web_actor(request.user)
+    due = follow_ups_due(viewer=actor)
+    return render(
+        request,
+        "web/home.html",
+        {"due": due, "recent": recent_customers(viewer=actor), "today": timezone.localdate()},
+    )
+
+
+def _int_or_none(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def _date_or_none(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
+
+
+@login_required
+def audit_view(request: HttpRequest) -> HttpResponse:
+    actor = web_actor(request.user)
+    if not can_view_audit(actor):
+        return render(request, "web/forbidden.html", status=403)
+    since = _date_or_none(request.GET.get("since"))
+    until = _date_or_none(request.GET.get("until"))
+    filters = AuditFilters(
+        actor_id=_int_or_none(request.GET.get("actor")),
+        verb=request.GET.get("verb", "") if request.GET.get("verb") in Verb.values else "",
+        target_type=request.GET.get("target_type", "")[:50],
+        target_id=_int_or_none(request.GET.get("target_id")),
+        source=request.GET.get("source", "") if request.GET.get("source") in Source.values else "",
+        since=timezone.make_aware(dt.datetime.combine(since, dt.time.min)) if since else None,
+        until=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min)) if until else None,
+    )
+    page = paginate(
+        audit_list(filters=filters), sort=SortKey("id", descending=True), cursor=request.GET.get("cursor"), size=50
+    )
+    context = {
+        "page": page,
+        "verbs": Verb.choices,
+        "sources": Source.choices,
+        "people": user_list(),
+        "filters": filters,
+        "target_types": [
+            ("customers.customer", "customers.customer"),
+            ("customers.contact", "customers.contact"),
+            ("activities.activity", "activities.activity"),
+            ("identity.user", "identity.user"),
+            ("identity.team", "identity.team"),
+            ("identity.role", "identity.role"),
+        ],
+        "names": user_names({entry.actor_id for entry in page.items if entry.actor_id}),
+    }
+    if is_htmx(request):
+        return render(request, "web/audit.html#rows", context)
+    return render(request, "web/audit.html", context)
+
+
+@login_required
+def trash_view(request: HttpRequest) -> HttpResponse:
+    """Deleted customers and contacts the user may see, newest deletion first."""
+    actor = web_actor(request.user)
+    customers = customer_page(
+        viewer=actor, filters=CustomerFilters(deleted=True, sort="-updated_at"), cursor=None, size=100, with_tags=False
+    )
+    contacts = contact_page(
+        viewer=actor, filters=ContactFilters(deleted=True, sort="-updated_at"), cursor=None, size=100
+    )
+    return render(request, "web/trash.html", {"customers": customers.items, "contacts": contacts.items})
+
+
+def health_view(request: HttpRequest) -> HttpResponse:
+    """For load balancers: answers 200 when the database answers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
