@@ -6,17 +6,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from crm.access.visibility import require_visible, visible
+from crm.access.visibility import masks_contact_info, require_visible, visible
 from crm.activities.models import Activity
 from crm.audit.models import AuditEntry
 from crm.audit.selectors import history_of
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
 from crm.core.pagination import Page, SortKey, paginate
-from crm.customers.models import Contact
+from crm.core.phone import mask_email, mask_phone
+from crm.customers.models import Contact, Customer
 
 OCCURRED = SortKey("occurred_at", descending=True)
 
@@ -100,21 +103,36 @@ class TimelineItem:
     kind: str  # "activity" or "change"
     activity: Activity | None = None
     entry: AuditEntry | None = None
+    changes: tuple[tuple[str, Any, Any], ...] = ()
 
-    @property
-    def changes(self) -> list[tuple[str, Any, Any]]:
-        if self.entry is None:
-            return []
-        return [
-            (field, values[0], values[1])
-            for field, values in self.entry.changes.items()
-            if isinstance(values, list) and len(values) == 2
-        ]
+
+_MODELS: dict[str, type[models.Model]] = {"customers.customer": Customer, "customers.contact": Contact}
+_CONTACT_FIELDS = {"phone": mask_phone, "mobile": mask_phone, "email": mask_email}
+
+
+def _shown_changes(entry: AuditEntry, *, masked: bool) -> tuple[tuple[str, Any, Any], ...]:
+    """Field labels instead of code names; phone and email masked for viewers who see them masked."""
+    model = _MODELS.get(entry.target_type)
+    rows = []
+    for field, old, new in entry.change_rows():
+        label: Any = field
+        if model is not None:
+            try:
+                label = getattr(model._meta.get_field(field), "verbose_name", field)
+            except FieldDoesNotExist:
+                label = field
+        mask = _CONTACT_FIELDS.get(field) if masked else None
+        if mask is not None:
+            old = mask(str(old)) if old else old
+            new = mask(str(new)) if new else new
+        rows.append((str(label), old, new))
+    return tuple(rows)
 
 
 def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list[TimelineItem]:
     """Follow-ups and every recorded change of the customer and its contacts, newest first."""
     require_visible(viewer, customer)
+    masked = masks_contact_info(viewer, owner_id=customer.owner_id)
     activities = list(
         Activity.objects.filter(customer=customer)
         .select_related("contact", "owner")
@@ -124,6 +142,8 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
     entries = history_of(target_type="customers.customer", target_ids=[customer.pk], limit=limit)
     entries += history_of(target_type="customers.contact", target_ids=contact_ids, limit=limit)
     items = [TimelineItem(at=a.occurred_at, kind="activity", activity=a) for a in activities]
-    items += [TimelineItem(at=e.created_at, kind="change", entry=e) for e in entries]
+    items += [
+        TimelineItem(at=e.created_at, kind="change", entry=e, changes=_shown_changes(e, masked=masked)) for e in entries
+    ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]

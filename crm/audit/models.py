@@ -54,3 +54,13 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name} {self.verb} {self.target_type}#{self.target_id}"
+
+    def change_rows(self) -> list[tuple[str, object, object]]:
+        """(field, old, new) for field changes; details such as export filters as (key, None, value)."""
+        rows: list[tuple[str, object, object]] = []
+        for key, value in (self.changes or {}).items():
+            if isinstance(value, list) and len(value) == 2:
+                rows.append((key, value[0], value[1]))
+            else:
+                rows.append((key, None, value))
+        return rows

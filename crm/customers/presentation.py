@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -97,3 +98,22 @@ def columns_chosen(all_columns: Sequence[Column], keys: Sequence[str] | None) ->
 
 def row_values(viewer: Actor, record: Any, columns: Sequence[Column]) -> list[str]:
     return [column.value(viewer, record) for column in columns]
+
+
+def conflict_rows(viewer: Actor, record: Customer | Contact, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Another user's changes as the refused editor may see them: labelled, contact details masked."""
+    masked = masks_contact_info(viewer, owner_id=record.owner_id)
+    rows = []
+    for change in changes:
+        field = str(change.get("field", ""))
+        old, new = change.get("old"), change.get("new")
+        if masked and field in {"phone", "mobile"}:
+            old, new = (mask_phone(str(v)) if v else v for v in (old, new))
+        elif masked and field == "email":
+            old, new = (mask_email(str(v)) if v else v for v in (old, new))
+        try:
+            label = str(getattr(type(record)._meta.get_field(field), "verbose_name", field))
+        except FieldDoesNotExist:
+            label = field
+        rows.append({**change, "field": label, "old": old, "new": new})
+    return rows

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,9 +14,10 @@ from crm.audit.models import Verb
 from crm.audit.services import audit_record, diff, save_versioned, snapshot
 from crm.core import clock
 from crm.core.actors import Actor
-from crm.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
+from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.core.search import build_search_text
 from crm.customers.models import Contact, Customer, Tag
+from crm.customers.presentation import conflict_rows
 from crm.customers.validation import clean_fields, contact_cleaners, customer_cleaners
 from crm.identity.models import User
 from crm.identity.rights import can_export, user_of
@@ -86,6 +88,16 @@ def _refuse_masked_changes(actor: Actor, record: Customer | Contact, values: dic
             raise _invalid(field, _("You may not change this field of a record you do not own."))
 
 
+@contextmanager
+def _conflict_shown_to(actor: Actor, record: Customer | Contact) -> Iterator[None]:
+    """A refused editor sees what changed as they may see it: labelled, contact details masked."""
+    try:
+        yield
+    except Conflict as exc:
+        exc.extra["changes"] = conflict_rows(actor, record, exc.extra.get("changes", []))
+        raise
+
+
 # Customers -------------------------------------------------------------------------------
 
 
@@ -141,14 +153,15 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, values: dic
             after["tags"] = before["tags"]
         customer.search_text = _customer_search_text(customer)
         columns = {"search_text": customer.search_text, "team_id": customer.team_id}
-        save_versioned(
-            actor=actor,
-            instance=customer,
-            expected_version=version,
-            before=before,
-            after=after,
-            extra_columns=columns,
-        )
+        with _conflict_shown_to(actor, customer):
+            save_versioned(
+                actor=actor,
+                instance=customer,
+                expected_version=version,
+                before=before,
+                after=after,
+                extra_columns=columns,
+            )
         if after["tags"] != before["tags"]:
             customer.tags.set(tags)
     return customer
@@ -232,14 +245,15 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[
             owner = _owner(actor, values["owner_id"])
             contact.owner, contact.team_id = owner, owner.team_id
         contact.search_text = _contact_search_text(contact)
-        save_versioned(
-            actor=actor,
-            instance=contact,
-            expected_version=version,
-            before=before,
-            after=snapshot(contact, fields),
-            extra_columns={"search_text": contact.search_text, "team_id": contact.team_id},
-        )
+        with _conflict_shown_to(actor, contact):
+            save_versioned(
+                actor=actor,
+                instance=contact,
+                expected_version=version,
+                before=before,
+                after=snapshot(contact, fields),
+                extra_columns={"search_text": contact.search_text, "team_id": contact.team_id},
+            )
     return contact
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import secrets
 from typing import Any
@@ -324,3 +325,12 @@ def token_touch(*, token: ApiToken) -> None:
     now = clock.now()
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+
+
+def login_attempts_prune(*, actor: Actor, older_than_days: int = 30) -> int:
+    """Forget sign-in attempts older than the throttling and investigation window."""
+    if not actor.is_system:
+        require_org_admin(actor)
+    cutoff = clock.now() - dt.timedelta(days=older_than_days)
+    deleted, _rows = LoginAttempt.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
