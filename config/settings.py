@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import dj_database_url
 
@@ -143,11 +144,26 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
-EMAIL_BACKEND = (
-    "django.core.mail.backends.console.EmailBackend"
-    if ENV.email_url.startswith("console")
-    else "django.core.mail.backends.smtp.EmailBackend"
-)
+def _mailer(url: str) -> dict[str, Any]:
+    """`console://` prints mail to the log; `smtp://user:password@host:port` (or smtps://) sends it."""
+    parsed = urlsplit(url)
+    if parsed.scheme in {"", "console"}:
+        return {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": parsed.hostname or "localhost",
+            "port": parsed.port or (465 if parsed.scheme == "smtps" else 25),
+            "username": unquote(parsed.username or ""),
+            "password": unquote(parsed.password or ""),
+            "use_ssl": parsed.scheme == "smtps",
+            "use_tls": parsed.scheme == "smtp+tls",
+            "timeout": 10,
+        },
+    }
+
+
+MAILERS = {"default": _mailer(ENV.email_url)}
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 
 CRM_LOGIN_FAILURE_LIMIT = ENV.login_failure_limit

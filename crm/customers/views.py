@@ -349,6 +349,15 @@ def _customer_choices(actor: Actor, current: Customer | None) -> list[tuple[int,
 
 
 @login_required
+def customer_choices_view(request: HttpRequest) -> HttpResponse:
+    """`<option>`s of visible customers matching `q`, for the contact form's customer picker."""
+    actor = web_actor(request.user)
+    query = request.GET.get("customer_search", "").strip()[:100]
+    choices = selectors.customer_choices(viewer=actor, q=query, limit=30)
+    return render(request, "customers/customer_options.html", {"choices": choices})
+
+
+@login_required
 def contact_detail_view(request: HttpRequest, contact_id: int) -> HttpResponse:
     actor = web_actor(request.user)
     try:
