@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
 
@@ -16,7 +17,7 @@ class ActivityKind(models.TextChoices):
     VISIT = "visit", _("Visit")
     MEETING = "meeting", _("Meeting")
     WECHAT = "wechat", _("WeChat")
-    EMAIL = "email", _("Email")
+    EMAIL = "email", pgettext_lazy("follow-up type", "Email")
     NOTE = "note", _("Note")
 
 

@@ -10,9 +10,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from crm.access.visibility import masks_contact_info, require_visible, visible
 from crm.activities.models import Activity
+from crm.audit.labels import value_label
 from crm.audit.models import AuditEntry
 from crm.audit.selectors import history_of
 from crm.core.actors import Actor
@@ -64,7 +66,7 @@ def activity_page(*, viewer: Actor, filters: ActivityFilters, cursor: str | None
 def activity_get(*, viewer: Actor, activity_id: int) -> Activity:
     activity = Activity.objects.select_related("customer", "contact", "owner").filter(pk=activity_id).first()
     if activity is None:
-        raise NotFound("")
+        raise NotFound(_("This record does not exist or you may not see it."))
     require_visible(viewer, activity.customer)
     return activity
 
@@ -125,7 +127,7 @@ def _shown_changes(entry: AuditEntry, *, masked: bool) -> tuple[tuple[str, Any, 
         if mask is not None:
             old = mask(str(old)) if old else old
             new = mask(str(new)) if new else new
-        rows.append((str(label), old, new))
+        rows.append((str(label), value_label(model, field, old), value_label(model, field, new)))
     return tuple(rows)
 
 

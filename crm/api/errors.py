@@ -23,6 +23,42 @@ def _field_of(location: list[Any]) -> str:
     return ".".join(parts) or "__all__"
 
 
+def _message_of(error: dict[str, Any]) -> str:
+    """The translated message for the common type errors; the library's own text for the rest."""
+    kind = str(error.get("type", ""))
+    limits = error.get("ctx") or {}
+    messages = {
+        "missing": _("This field is required."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "int_from_float": _("Enter a whole number."),
+        "float_parsing": _("Enter a number."),
+        "float_type": _("Enter a number."),
+        "decimal_parsing": _("Enter a number."),
+        "decimal_type": _("Enter a number."),
+        "bool_parsing": _("Enter true or false."),
+        "bool_type": _("Enter true or false."),
+        "string_type": _("Enter text."),
+        "date_parsing": _("Enter a date as YYYY-MM-DD."),
+        "date_from_datetime_parsing": _("Enter a date as YYYY-MM-DD."),
+        "date_type": _("Enter a date as YYYY-MM-DD."),
+        "datetime_parsing": _("Enter a date and time in ISO 8601 format."),
+        "datetime_from_date_parsing": _("Enter a date and time in ISO 8601 format."),
+        "datetime_type": _("Enter a date and time in ISO 8601 format."),
+        "list_type": _("Enter a list."),
+        "extra_forbidden": _("This field is not allowed here."),
+    }
+    if kind in messages:
+        return messages[kind]
+    if kind in ("greater_than_equal", "greater_than") and limits:
+        return _("Enter a value of at least %(limit)s.") % {"limit": limits.get("ge", limits.get("gt"))}
+    if kind in ("less_than_equal", "less_than") and limits:
+        return _("Enter a value of at most %(limit)s.") % {"limit": limits.get("le", limits.get("lt"))}
+    if kind == "string_too_long" and "max_length" in limits:
+        return _("Use at most %(max)d characters.") % {"max": limits["max_length"]}
+    return str(error.get("msg", _("Invalid value.")))
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -34,7 +70,7 @@ def install(api: NinjaAPI) -> None:
         errors = []
         for error in exc.errors:
             location = list(error.get("loc", []))
-            message = str(error.get("msg", _("Invalid value.")))
+            message = _message_of(error)
             if error.get("type") == "json_invalid":
                 return api.create_response(
                     request, _body(_("The request body is not valid JSON."), "invalid_json"), status=400
@@ -63,4 +99,11 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return api.create_response(request, _body(str(exc), "http_error"), status=exc.status_code)
+        # The framework raises these with English text: an unreadable body (400) or a failed CSRF check (403).
+        messages = {
+            400: _("The request body could not be read."),
+            403: _("The CSRF check failed: send the CSRF token with a session, or use an API token."),
+        }
+        return api.create_response(
+            request, _body(messages.get(exc.status_code, str(exc)), "http_error"), status=exc.status_code
+        )

@@ -5,24 +5,26 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
+from crm.audit.labels import field_label, model_of, type_label, value_label
 from crm.core.actors import Source
 
 
 class Verb(models.TextChoices):
-    CREATE = "create", _("Created")
-    UPDATE = "update", _("Changed")
-    DELETE = "delete", _("Deleted")
-    RESTORE = "restore", _("Restored")
-    EXPORT = "export", _("Exported")
-    LOGIN = "login", _("Signed in")
-    LOGIN_FAILED = "login_failed", _("Failed sign-in")
-    LOGOUT = "logout", _("Signed out")
-    DEACTIVATE = "deactivate", _("Deactivated")
-    ACTIVATE = "activate", _("Reactivated")
-    PASSWORD_CHANGE = "password_change", _("Changed password")
-    TOKEN_CREATE = "token_create", _("Created API token")
-    TOKEN_REVOKE = "token_revoke", _("Revoked API token")
+    CREATE = "create", pgettext_lazy("audit action", "Created")
+    UPDATE = "update", pgettext_lazy("audit action", "Changed")
+    DELETE = "delete", pgettext_lazy("audit action", "Deleted")
+    RESTORE = "restore", pgettext_lazy("audit action", "Restored")
+    EXPORT = "export", pgettext_lazy("audit action", "Exported")
+    LOGIN = "login", pgettext_lazy("audit action", "Signed in")
+    LOGIN_FAILED = "login_failed", pgettext_lazy("audit action", "Failed sign-in")
+    LOGOUT = "logout", pgettext_lazy("audit action", "Signed out")
+    DEACTIVATE = "deactivate", pgettext_lazy("audit action", "Deactivated")
+    ACTIVATE = "activate", pgettext_lazy("audit action", "Reactivated")
+    PASSWORD_CHANGE = "password_change", pgettext_lazy("audit action", "Changed password")
+    TOKEN_CREATE = "token_create", pgettext_lazy("audit action", "Created API token")
+    TOKEN_REVOKE = "token_revoke", pgettext_lazy("audit action", "Revoked API token")
 
 
 class AuditEntry(models.Model):
@@ -64,3 +66,14 @@ class AuditEntry(models.Model):
             else:
                 rows.append((key, None, value))
         return rows
+
+    def target_label(self) -> str:
+        return type_label(self.target_type)
+
+    def labelled_change_rows(self) -> list[tuple[str, object, object]]:
+        """`change_rows` as people read them: field labels, choice labels, Yes/No."""
+        model = model_of(self.target_type)
+        return [
+            (field_label(model, key), value_label(model, key, old), value_label(model, key, new))
+            for key, old, new in self.change_rows()
+        ]

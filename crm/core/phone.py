@@ -36,7 +36,9 @@ def national_digits(e164: str) -> str:
         parsed = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return "".join(ch for ch in e164 if ch.isdigit())
-    return str(parsed.national_number)
+    # The national format keeps the trunk prefix of landlines (021 …), which national_number drops.
+    national = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+    return "".join(ch for ch in national if ch.isdigit())
 
 
 def display_phone(e164: str) -> str:

@@ -16,6 +16,7 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     """
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return "", ""
-    syllables = lazy_pinyin(text, errors="ignore")
+    # Latin letters and digits stay; spaces and brackets go, so 字节跳动（北京） is one run of letters.
+    syllables = lazy_pinyin(text, errors=lambda run: "".join(ch for ch in run if ch.isalnum()))
     initials = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")
     return "".join(syllables).lower(), "".join(initials).lower()

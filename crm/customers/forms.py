@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.customers.models import CompanySize, CustomerSource, DealRole, Grade, LifecycleStage
 
@@ -49,7 +50,7 @@ class CustomerForm(forms.Form):
 
 
 class ContactForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=100)
     customer_id = forms.ChoiceField(label=_("Customer"), choices=[], required=False)
     title = forms.CharField(label=_("Job title"), max_length=100, required=False)
     deal_role = forms.ChoiceField(label=_("Role in the deal"), choices=_blank(DealRole.choices), required=False)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.core.models import SoftDeleteModel, TimeStampedModel, VersionedModel
 
@@ -29,7 +30,7 @@ class LifecycleStage(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
     QUALIFIED = "qualified", _("Qualified")
     NEGOTIATING = "negotiating", _("Negotiating")
-    CUSTOMER = "customer", _("Customer")
+    CUSTOMER = "customer", pgettext_lazy("lifecycle stage", "Customer")
     REPEAT = "repeat", _("Repeat customer")
     CHURNED = "churned", _("Churned")
 
@@ -47,7 +48,7 @@ class CustomerSource(models.TextChoices):
 class DealRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("Decision maker")
     INFLUENCER = "influencer", _("Influencer")
-    USER = "user", _("User")
+    USER = "user", pgettext_lazy("deal role", "User")
     TECHNICAL = "technical", _("Technical evaluator")
     PURCHASING = "purchasing", _("Purchasing")
     OTHER = "other", _("Other")

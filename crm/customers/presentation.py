@@ -14,8 +14,10 @@ from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from crm.access.visibility import masks_contact_info
+from crm.audit.labels import value_label
 from crm.core.actors import Actor
 from crm.core.phone import display_phone, mask_email, mask_phone
 from crm.customers.models import Contact, Customer
@@ -72,7 +74,7 @@ CUSTOMER_COLUMNS: Sequence[Column] = (
 )
 
 CONTACT_COLUMNS: Sequence[Column] = (
-    Column("name", _("Name"), lambda v, c: c.name, sortable="name"),
+    Column("name", pgettext_lazy("person", "Name"), lambda v, c: c.name, sortable="name"),
     Column("customer", _("Customer"), lambda v, c: c.customer.name if c.customer else ""),
     Column("title", _("Job title"), lambda v, c: c.title),
     Column("deal_role", _("Role in the deal"), lambda v, c: str(c.get_deal_role_display())),
@@ -115,5 +117,8 @@ def conflict_rows(viewer: Actor, record: Customer | Contact, changes: list[dict[
             label = str(getattr(type(record)._meta.get_field(field), "verbose_name", field))
         except FieldDoesNotExist:
             label = field
-        rows.append({**change, "field": label, "old": old, "new": new})
+        model = type(record)
+        rows.append(
+            {**change, "field": label, "old": value_label(model, field, old), "new": value_label(model, field, new)}
+        )
     return rows

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.visibility import can_change, masks_contact_info
@@ -313,7 +314,7 @@ def contact_list_view(request: HttpRequest) -> HttpResponse:
                 ("-created_at", _("Newest first")),
                 ("created_at", _("Oldest first")),
                 ("-updated_at", _("Recently updated")),
-                ("name", _("Name")),
+                ("name", pgettext("person", "Name")),
             ],
         }
     )

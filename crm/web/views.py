@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from crm.activities.selectors import follow_ups_due
+from crm.audit.labels import type_label
 from crm.audit.models import Verb
 from crm.audit.selectors import AuditFilters, audit_list
 from crm.core.actors import Source, web_actor
@@ -78,12 +79,15 @@ def audit_view(request: HttpRequest) -> HttpResponse:
         "people": user_list(),
         "filters": filters,
         "target_types": [
-            ("customers.customer", "customers.customer"),
-            ("customers.contact", "customers.contact"),
-            ("activities.activity", "activities.activity"),
-            ("identity.user", "identity.user"),
-            ("identity.team", "identity.team"),
-            ("identity.role", "identity.role"),
+            (target_type, type_label(target_type))
+            for target_type in (
+                "customers.customer",
+                "customers.contact",
+                "activities.activity",
+                "identity.user",
+                "identity.team",
+                "identity.role",
+            )
         ],
         "names": user_names({entry.actor_id for entry in page.items if entry.actor_id}),
     }

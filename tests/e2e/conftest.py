@@ -1,0 +1,98 @@
+"""Browser fixtures: one Chromium per test process, a fresh browser context per test.
+
+Every browser test runs against pytest-django's `live_server` on a transactional test
+database, so the server thread sees what the test writes. Built-in roles come from a data
+migration, which a transactional flush would remove: the tests use `serialized_rollback`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
+from pytest_django import Settings
+from pytest_django.live_server_helper import LiveServer
+
+# Playwright's sync API keeps an event loop running in the test thread; Django would otherwise
+# refuse the ORM calls the tests make to arrange data.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
+
+expect.set_options(timeout=10_000)
+
+
+def _compile_stale_catalogues() -> None:
+    """The UI is Chinese by default; a missing or stale .mo file would show the English source."""
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        return
+    for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        # Written aside and moved into place, so parallel test processes never read half a file.
+        partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
+        result = subprocess.run([msgfmt, "-o", str(partial), str(po)], capture_output=True, check=False)  # noqa: S603
+        if result.returncode == 0:
+            partial.replace(mo)
+        else:
+            partial.unlink(missing_ok=True)
+
+
+# At collection, before any test has loaded (and cached) a translation catalogue.
+_compile_stale_catalogues()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Settings) -> None:
+    """Argon2 is slow on purpose; each test creates a whole organisation's users."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.skip("Chromium is not installed (scripts/setup installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[..., Page]]:
+    """Open a page in a fresh context (own cookies) against the live server."""
+    contexts: list[BrowserContext] = []
+
+    def open_page(viewport: ViewportSize = DESKTOP) -> Page:
+        context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live_server.url)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Page]) -> Page:
+    return new_page()
+
