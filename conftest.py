@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
 from crm.core.actors import Actor, api_actor, web_actor
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
 
-PASSWORD = "correct-horse-battery"
+PASSWORD = "correct-horse-battery"  # noqa: S105  (test accounts only)
 
 
 def make_team(name: str, parent: Team | None, kind: str = TeamKind.TEAM) -> Team:
@@ -19,10 +20,12 @@ def make_team(name: str, parent: Team | None, kind: str = TeamKind.TEAM) -> Team
     return team
 
 
-def make_user(username: str, role: str, team: Team | None, *, manager: bool = False, **extra: object) -> User:
+def make_user(
+    username: str, role: str, team: Team | None, *, manager: bool = False, full_name: str = "", **extra: object
+) -> User:
     user = User(
         username=username,
-        full_name=extra.pop("full_name", username),  # type: ignore[arg-type]
+        full_name=full_name or username,
         email=f"{username}@example.com",
         role=Role.objects.get(code=role),
         team=team,
@@ -32,6 +35,15 @@ def make_user(username: str, role: str, team: Team | None, *, manager: bool = Fa
     user.set_password(PASSWORD)
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings: Any) -> None:
+    """Argon2 is deliberately slow; tests hash many passwords, so they use a fast hasher.
+
+    crm/identity/tests/test_passwords.py checks that the real configuration uses Argon2.
+    """
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @dataclass

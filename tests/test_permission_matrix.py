@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from django.http import StreamingHttpResponse
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from conftest import Org
 from crm.access.visibility import can_change, can_see, masks_contact_info
@@ -23,6 +24,7 @@ from crm.activities.models import Activity
 from crm.activities.services import activity_create
 from crm.core.actors import web_actor
 from crm.customers.models import Contact, Customer
+from crm.customers.services import customer_update
 from crm.customers.tests.factories import a_contact, a_customer
 from crm.identity.models import Role, User, Visibility
 from crm.identity.rights import can_export
@@ -181,6 +183,8 @@ def test_web_lists_and_searches_show_the_record_exactly_when_visible(org: Org, r
         "/contacts/": (contact_link, CONTACT_NAME),
         f"/contacts/?q={CONTACT_QUERY}": (contact_link, CONTACT_NAME),
         f"/customers/choices/?customer_search={CUSTOMER_QUERY}": (f'value="{record.customer.pk}"', CUSTOMER_NAME),
+        # the new-contact form preselects the customer only when the viewer may see it
+        f"/contacts/new/?customer={record.customer.pk}": (CUSTOMER_NAME, CUSTOMER_NAME),
     }
     for path, (link, name) in pages.items():
         # when
@@ -599,3 +603,48 @@ def test_turning_masking_off_shows_full_numbers_on_the_next_request(org: Org, re
     # then
     assert api.get(api_path).json()["phone"] == CUSTOMER_PHONE
     assert CUSTOMER_PHONE in _body(web.get(f"/customers/{record.customer.pk}/"))
+
+
+# After a handover: the old owner's leftovers follow the rule too -----------------------------------
+
+
+def _hand_over(org: Org, record: Record, to: User) -> None:
+    """The administrator gives the customer to another rep; its contact stays with rep_a1."""
+    customer_update(
+        actor=web_actor(org.admin),
+        customer_id=record.customer.pk,
+        version=Customer.objects.get(pk=record.customer.pk).version,
+        values={"owner_id": to.pk},
+    )
+
+
+def test_a_follow_up_due_on_a_customer_handed_away_leaves_the_old_owners_home_page(org: Org, record: Record) -> None:
+    # given rep_a1 planned to call the customer back today
+    activity_create(
+        actor=web_actor(org.rep_a1),
+        values={"customer_id": record.customer.pk, "content": "约好今天回电", "next_contact_on": timezone.localdate()},
+    )
+    web = _web(org, "rep_a1")
+    assert CUSTOMER_NAME in _body(web.get("/"))
+    # when the customer is handed to a rep in another region
+    _hand_over(org, record, org.rep_n1)
+    # then rep_a1 no longer sees it anywhere, the home page included
+    assert web.get(f"/customers/{record.customer.pk}/").status_code == 404
+    assert CUSTOMER_NAME not in _body(web.get("/"))
+    assert CUSTOMER_NAME in _body(_web(org, "rep_n1").get(f"/customers/{record.customer.pk}/"))
+
+
+def test_the_timeline_shows_no_history_of_contacts_the_viewer_cannot_see(org: Org, record: Record) -> None:
+    # given the customer was handed to rep_n1 while its contact stayed with rep_a1
+    _hand_over(org, record, org.rep_n1)
+    web = _web(org, "rep_n1")
+    # when rep_n1 opens the customer and its follow-up panel
+    detail = _body(web.get(f"/customers/{record.customer.pk}/"))
+    panel = _body(web.get(f"/activities/customer/{record.customer.pk}/"))
+    # then the hidden contact is in neither, not even its recorded changes
+    assert CUSTOMER_NAME in detail
+    assert ACTIVITY_CONTENT in panel
+    for body in (detail, panel):
+        assert CONTACT_NAME not in body
+        assert CONTACT_MOBILE not in body
+        assert CONTACT_EMAIL not in body

@@ -27,7 +27,9 @@ OCCURRED = SortKey("occurred_at", descending=True)
 
 
 def _visible_activities(viewer: Actor) -> QuerySet[Activity]:
-    return visible(viewer, Activity.objects.all(), owner_field="customer__owner", team_field="customer__team")
+    """Follow-ups of live customers the viewer may see (a binned customer takes its history along)."""
+    live = Activity.objects.filter(customer__deleted_at__isnull=True)
+    return visible(viewer, live, owner_field="customer__owner", team_field="customer__team")
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,11 @@ def activity_page(*, viewer: Actor, filters: ActivityFilters, cursor: str | None
 
 
 def activity_get(*, viewer: Actor, activity_id: int) -> Activity:
-    activity = Activity.objects.select_related("customer", "contact", "owner").filter(pk=activity_id).first()
+    activity = (
+        Activity.objects.select_related("customer", "contact", "owner")
+        .filter(pk=activity_id, customer__deleted_at__isnull=True)
+        .first()
+    )
     if activity is None:
         raise NotFound(_("This record does not exist or you may not see it."))
     require_visible(viewer, activity.customer)
@@ -82,8 +88,10 @@ def follow_ups_due(*, viewer: Actor, limit: int = 50) -> DueFollowUps:
     if viewer.user_id is None:
         return DueFollowUps(overdue=[], today=[])
     today = timezone.localdate()
+    # Through the visibility rule: a customer handed to someone else leaves its old owner's list.
     due = list(
-        Activity.objects.filter(
+        _visible_activities(viewer)
+        .filter(
             owner_id=viewer.user_id,
             is_next_contact_done=False,
             next_contact_on__isnull=False,
@@ -106,6 +114,7 @@ class TimelineItem:
     activity: Activity | None = None
     entry: AuditEntry | None = None
     changes: tuple[tuple[str, Any, Any], ...] = ()
+    contact_name: str = ""  # the follow-up's contact, when the viewer may see that contact
 
 
 _MODELS: dict[str, type[models.Model]] = {"customers.customer": Customer, "customers.contact": Contact}
@@ -140,12 +149,33 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
         .select_related("contact", "owner")
         .order_by("-occurred_at", "-id")[:limit]
     )
-    contact_ids = list(Contact.all_objects.filter(customer=customer).values_list("pk", flat=True)[:500])
+    # Contacts have owners of their own (a handover moves only the customer): show only those the
+    # viewer may see, masked by their own owner.
+    contact_owners = dict(
+        visible(viewer, Contact.all_objects.filter(customer=customer)).values_list("pk", "owner_id")[:500]
+    )
     entries = history_of(target_type="customers.customer", target_ids=[customer.pk], limit=limit)
-    entries += history_of(target_type="customers.contact", target_ids=contact_ids, limit=limit)
-    items = [TimelineItem(at=a.occurred_at, kind="activity", activity=a) for a in activities]
+    contact_entries = history_of(target_type="customers.contact", target_ids=list(contact_owners), limit=limit)
+    items = [
+        TimelineItem(
+            at=a.occurred_at,
+            kind="activity",
+            activity=a,
+            contact_name=a.contact.name if a.contact is not None and a.contact_id in contact_owners else "",
+        )
+        for a in activities
+    ]
     items += [
         TimelineItem(at=e.created_at, kind="change", entry=e, changes=_shown_changes(e, masked=masked)) for e in entries
+    ]
+    items += [
+        TimelineItem(
+            at=e.created_at,
+            kind="change",
+            entry=e,
+            changes=_shown_changes(e, masked=masks_contact_info(viewer, owner_id=contact_owners.get(e.target_id or 0))),
+        )
+        for e in contact_entries
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]

@@ -104,6 +104,8 @@ def install(api: NinjaAPI) -> None:
             400: _("The request body could not be read."),
             403: _("The CSRF check failed: send the CSRF token with a session, or use an API token."),
         }
+        # The only 400 the framework raises is a body its JSON parser rejected.
+        code = "invalid_json" if exc.status_code == 400 else "http_error"
         return api.create_response(
-            request, _body(messages.get(exc.status_code, str(exc)), "http_error"), status=exc.status_code
+            request, _body(messages.get(exc.status_code, str(exc)), code), status=exc.status_code
         )

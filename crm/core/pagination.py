@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -74,7 +75,10 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         raise InvalidCursor(cursor) from exc
     if not isinstance(pk, int):
         raise InvalidCursor(cursor)
-    return _decode_value(value), pk
+    try:
+        return _decode_value(value), pk
+    except (ValueError, TypeError) as exc:
+        raise InvalidCursor(cursor) from exc
 
 
 def paginate[T: models.Model](
@@ -95,9 +99,13 @@ def paginate[T: models.Model](
             # NULLs sort first ascending / last descending in our indexes: only ids remain.
             queryset = queryset.filter(**{f"{sort.field}__isnull": True, f"id__{beyond}": pk})
         else:
-            queryset = queryset.filter(
-                Q(**{f"{sort.field}__{beyond}": value}) | Q(**{sort.field: value, f"id__{beyond}": pk})
-            )
+            try:
+                queryset = queryset.filter(
+                    Q(**{f"{sort.field}__{beyond}": value}) | Q(**{sort.field: value, f"id__{beyond}": pk})
+                )
+            except (ValidationError, ValueError, TypeError) as exc:
+                # A well-formed cursor whose value does not fit the sort column was not made here.
+                raise InvalidCursor(cursor) from exc
     rows = list(queryset[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

@@ -6,3 +6,8 @@ class CustomersConfig(AppConfig):
     name = "crm.customers"
     label = "customers"
     verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from crm.customers import subscriptions
+
+        subscriptions.register()

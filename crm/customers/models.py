@@ -125,7 +125,11 @@ class Customer(OwnedRecord):
             models.Index(fields=["grade", "-created_at", "-id"], name="customer_grade_created"),
             models.Index(fields=["industry", "-created_at", "-id"], name="customer_industry_created"),
             models.Index(fields=["province", "city", "-created_at"], name="customer_region_created"),
-            models.Index(fields=["deleted_at"], name="customer_deleted"),
+            # Only deleted rows, in recycle-bin order: an index of every row's deleted_at would
+            # tempt SQLite into answering `deleted_at IS NULL` lists from it and sorting them all.
+            models.Index(
+                fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="customer_deleted_updated"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -174,7 +178,9 @@ class Contact(OwnedRecord):
             models.Index(fields=["owner", "-created_at", "-id"], name="contact_owner_created"),
             models.Index(fields=["team", "-created_at", "-id"], name="contact_team_created"),
             models.Index(fields=["customer", "-created_at"], name="contact_customer"),
-            models.Index(fields=["deleted_at"], name="contact_deleted"),
+            models.Index(
+                fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="contact_deleted_updated"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -161,10 +162,24 @@ def tag_names() -> list[str]:
     return list(Tag.objects.order_by("name").values_list("name", flat=True)[:500])
 
 
-def industry_names() -> list[str]:
-    return list(
-        Customer.objects.exclude(industry="").order_by("industry").values_list("industry", flat=True).distinct()[:200]
+def industry_names(limit: int = 200) -> list[str]:
+    """The distinct industries of live customers, sorted.
+
+    A DISTINCT over the table reads every row; this hops from one industry to the next along
+    the industry index instead, one seek per industry, whatever the table's size.
+    """
+    # The table name comes from model metadata; the values are parameters.
+    table = Customer._meta.db_table
+    step = f"SELECT industry FROM {table} WHERE industry > {{}} AND deleted_at IS NULL ORDER BY industry LIMIT 1"  # noqa: S608
+    sql = (
+        f"WITH RECURSIVE industries(name, n) AS (SELECT ({step.format('%s')}), 1 "  # noqa: S608
+        f"UNION ALL SELECT ({step.format('industries.name')}), n + 1 "
+        "FROM industries WHERE industries.name IS NOT NULL AND n < %s) "
+        "SELECT name FROM industries WHERE name IS NOT NULL"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ["", limit])
+        return [name for (name,) in cursor.fetchall()]
 
 
 def contact_list(*, viewer: Actor, filters: ContactFilters) -> QuerySet[Contact]:

@@ -291,3 +291,29 @@ def export_record(
         target_type=object_type,
         changes={"rows": row_count, "format": file_format, "filters": filters},
     )
+
+
+def records_follow_owner_team(*, actor: Actor, user_id: int) -> int:
+    """Put every customer and contact a user owns into the user's current team, in bulk.
+
+    Visibility by team reads `team_id` on the record, so it must follow its owner's moves.
+    One summary audit entry is written for the whole move.
+    """
+    owner = User.objects.filter(pk=user_id).only("pk", "team_id", "username", "full_name").first()
+    if owner is None:
+        return 0
+    with transaction.atomic():
+        moved = Customer.all_objects.filter(owner_id=owner.pk).exclude(team_id=owner.team_id).update(
+            team_id=owner.team_id
+        )
+        moved += Contact.all_objects.filter(owner_id=owner.pk).exclude(team_id=owner.team_id).update(
+            team_id=owner.team_id
+        )
+        if moved:
+            audit_record(
+                actor=actor,
+                verb=Verb.UPDATE,
+                target=owner,
+                changes={"records_moved_to_team": [None, owner.team_id], "records": moved},
+            )
+    return moved

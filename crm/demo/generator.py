@@ -2,7 +2,7 @@
 
 Names are composed from word lists whose pinyin is computed once, so a million customers
 cost a million string joins rather than a million pinyin conversions. Rows go in as plain
-multi-row INSERTs of tuples, and the search index is built once at the end.
+multi-row INSERTs of tuples, and the plain and search indexes are built once at the end.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from crm.activities.models import Activity
 from crm.audit.models import Verb
 from crm.audit.services import audit_record
 from crm.core.actors import system_actor
+from crm.core.bulk_loading import plain_indexes_deferred
 from crm.core.credit_code import ALPHABET, check_character
 from crm.core.pinyin import pinyin_forms
 from crm.core.search import search_index_deferred
@@ -232,7 +233,10 @@ def generate(
     with transaction.atomic():
         reps, logins = build_organisation()
         tags = [Tag.objects.create(name=name) for name in words.TAGS]
-    with search_index_deferred(Customer, Contact):
+    with (
+        search_index_deferred(Customer, Contact),
+        plain_indexes_deferred(Customer, Customer.tags.through, Contact, Activity),
+    ):
         contact_total, activity_total = _load(
             rng,
             reps=reps,

@@ -20,7 +20,9 @@ from crm.audit.services import audit_record, diff, snapshot
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import FieldError, NotFound, ValidationFailed
+from crm.core.events import publish_on_commit
 from crm.core.phone import normalize_phone
+from crm.identity.events import UserTeamChanged
 from crm.identity.models import ApiToken, LoginAttempt, Role, Team, TeamKind, User, Visibility
 from crm.identity.rights import require_org_admin, user_of
 
@@ -189,6 +191,8 @@ def user_update(*, actor: Actor, user_id: int, **values: Any) -> User:
         changes = diff(before, snapshot(user, USER_FIELDS))
         if changes:
             audit_record(actor=actor, verb=Verb.UPDATE, target=user, changes=changes)
+        if "team" in changes:
+            publish_on_commit(UserTeamChanged(user_id=user.pk, team_id=user.team_id))
     return user
 
 

@@ -48,7 +48,7 @@ def _compile_stale_catalogues() -> None:
             continue
         # Written aside and moved into place, so parallel test processes never read half a file.
         partial = mo.with_name(f"{mo.name}.{os.getpid()}.tmp")
-        result = subprocess.run([msgfmt, "-o", str(partial), str(po)], capture_output=True, check=False)  # noqa: S603
+        result = subprocess.run([msgfmt, "-o", str(partial), str(po)], capture_output=True, check=False)
         if result.returncode == 0:
             partial.replace(mo)
         else:
@@ -95,4 +95,3 @@ def new_page(browser: Browser, live_server: LiveServer) -> Iterator[Callable[...
 @pytest.fixture
 def page(new_page: Callable[..., Page]) -> Page:
     return new_page()
-

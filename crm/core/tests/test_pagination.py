@@ -57,6 +57,8 @@ def _b64(raw: str) -> str:
         _b64(json.dumps([1, 2, 3])),
         _b64(json.dumps({"value": 1})),
         _b64(json.dumps(7)),
+        _b64(json.dumps([{"dt": "yesterday"}, 5])),
+        _b64(json.dumps([{"d": 20250101}, 5])),
     ],
 )
 def test_decode_cursor_refuses_anything_it_did_not_make(cursor: str) -> None:

@@ -16,7 +16,9 @@ from crm.core.phone import display_phone, mask_email, mask_phone, national_digit
         ("+1 650-253-0000", "+16502530000"),
     ],
 )
-def test_normalize_phone_reads_numbers_as_mainland_china_unless_a_country_code_is_given(raw: str, expected: str) -> None:
+def test_normalize_phone_reads_numbers_as_mainland_china_unless_a_country_code_is_given(
+    raw: str, expected: str
+) -> None:
     # given a number as people type it
     # when it is normalised
     normalized = normalize_phone(raw, field="mobile")
