@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +73,17 @@ class Org:
         return api_actor(user)
 
 
+def ensure_builtin_roles() -> None:
+    """Tests with `transaction=True` flush tables, taking the migration-seeded roles with them."""
+    from django.apps import apps
+
+    seed = importlib.import_module("crm.identity.migrations.0002_builtin_roles")
+    seed.create_roles(apps, None)
+
+
 @pytest.fixture
 def org(db: None) -> Org:
+    ensure_builtin_roles()
     company = make_team("星河科技", None, TeamKind.COMPANY)
     east = make_team("华东大区", company, TeamKind.DEPARTMENT)
     east_a = make_team("上海一组", east)

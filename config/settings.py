@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "crm.web.middleware.NulCharacterGuardMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "crm.identity.middleware.UserLanguageMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -143,6 +144,7 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+
 
 def _mailer(url: str) -> dict[str, Any]:
     """`console://` prints mail to the log; `smtp://user:password@host:port` (or smtps://) sends it."""

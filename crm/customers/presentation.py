@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
+from django.utils.text import capfirst
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -114,11 +115,17 @@ def conflict_rows(viewer: Actor, record: Customer | Contact, changes: list[dict[
         elif masked and field == "email":
             old, new = (mask_email(str(v)) if v else v for v in (old, new))
         try:
-            label = str(getattr(type(record)._meta.get_field(field), "verbose_name", field))
+            label = capfirst(str(getattr(type(record)._meta.get_field(field), "verbose_name", field)))
         except FieldDoesNotExist:
             label = field
         model = type(record)
         rows.append(
-            {**change, "field": label, "old": value_label(model, field, old), "new": value_label(model, field, new)}
+            {
+                **change,
+                "field": field,
+                "label": label,
+                "old": value_label(model, field, old),
+                "new": value_label(model, field, new),
+            }
         )
     return rows

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import masks_contact_info, require_change, require_visible
@@ -31,8 +32,10 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[FieldError(field=field, message=message)])
 
 
-def _owner(actor: Actor, owner_id: Any) -> User:
-    """The requested owner, or the acting user when none is given."""
+def _owner(actor: Actor, owner_id: Any, *, default_to_actor: bool = True) -> User:
+    """The requested owner, or the acting user when none is given (on create only)."""
+    if owner_id in (None, "") and not default_to_actor:
+        raise _invalid("owner", _("Choose an owner."))
     if owner_id in (None, ""):
         user = user_of(actor)
         if user is None:
@@ -141,7 +144,7 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, values: dic
         for key, value in cleaned.items():
             setattr(customer, key, value)
         if "owner_id" in values:
-            owner = _owner(actor, values["owner_id"])
+            owner = _owner(actor, values["owner_id"], default_to_actor=False)
             before["owner"] = customer.owner_id
             customer.owner, customer.team_id = owner, owner.team_id
             fields.append("owner")
@@ -242,7 +245,7 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[
         if "customer_id" in values:
             contact.customer = _contact_customer(actor, values["customer_id"])
         if "owner_id" in values:
-            owner = _owner(actor, values["owner_id"])
+            owner = _owner(actor, values["owner_id"], default_to_actor=False)
             contact.owner, contact.team_id = owner, owner.team_id
         contact.search_text = _contact_search_text(contact)
         with _conflict_shown_to(actor, contact):
@@ -303,12 +306,11 @@ def records_follow_owner_team(*, actor: Actor, user_id: int) -> int:
     if owner is None:
         return 0
     with transaction.atomic():
-        moved = Customer.all_objects.filter(owner_id=owner.pk).exclude(team_id=owner.team_id).update(
-            team_id=owner.team_id
+        elsewhere = (
+            Q(team_id__isnull=False) if owner.team_id is None else ~Q(team_id=owner.team_id) | Q(team_id__isnull=True)
         )
-        moved += Contact.all_objects.filter(owner_id=owner.pk).exclude(team_id=owner.team_id).update(
-            team_id=owner.team_id
-        )
+        moved = Customer.all_objects.filter(elsewhere, owner_id=owner.pk).update(team_id=owner.team_id)
+        moved += Contact.all_objects.filter(elsewhere, owner_id=owner.pk).update(team_id=owner.team_id)
         if moved:
             audit_record(
                 actor=actor,

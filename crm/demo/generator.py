@@ -181,12 +181,20 @@ class _Inserter:
         quote = connection.ops.quote_name
         columns = ", ".join(quote(str(field.column)) for field in [*given, *rest])
         marks = ", ".join(["%s"] * (len(given) + len(rest)))
+        self.table = meta.db_table
         self.sql = f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})"  # noqa: S608
 
     def insert(self, rows: list[tuple[Any, ...]]) -> None:
         tail = self.tail
         with connection.cursor() as cursor:
             cursor.executemany(self.sql, [row + tail for row in rows])
+
+    def last_ids(self, count: int) -> list[int]:
+        """The ids of the `count` rows just inserted, in insertion order (call in the same transaction)."""
+        quote = connection.ops.quote_name
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT id FROM {quote(self.table)} ORDER BY id DESC LIMIT %s", [count])  # noqa: S608
+            return [row_id for (row_id,) in reversed(cursor.fetchall())]
 
 
 def _db_value(model: type[Model], field_name: str) -> Callable[[Any], Any]:
@@ -275,7 +283,7 @@ def _load(
     sizes = list(CompanySize.values)
     sources = list(CustomerSource.values)
     stages = list(LifecycleStage.values)
-    first_id = (Customer.all_objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    customer_ids: list[int] = []  # by customer index, read back after each batch
     at = _utc_datetime_value()
     owners = [(rep.pk, rep.team_id) for rep in reps]
     # Contacts and follow-ups belong to their customer's owner and team (follow-ups as if the
@@ -325,9 +333,12 @@ def _load(
                     _search_text(name, full, initials, [phone], [credit]),
                 )
             )  # fmt: skip
-        links = [(first_id + index, tag_ids[rng.randrange(len(tag_ids))]) for index in batch if rng.random() < 0.3]
         with transaction.atomic():
             customer_rows.insert(rows)
+            customer_ids += customer_rows.last_ids(len(rows))
+            links = [
+                (customer_ids[index], tag_ids[rng.randrange(len(tag_ids))]) for index in batch if rng.random() < 0.3
+            ]
             tag_rows.insert(links)
         report("customers", len(batch))
 
@@ -359,7 +370,7 @@ def _load(
             created_value = at(created)
             rows.append(
                 (
-                    name, first_id + customer_offset, title, deal_role, mobile, email, f"wx_{full}{index % 1000}",
+                    name, customer_ids[customer_offset], title, deal_role, mobile, email, f"wx_{full}{index % 1000}",
                     owner_id, team_id, created_value, created_value,
                     _search_text(name, full, initials, [mobile], [email]),
                 )
@@ -387,8 +398,8 @@ def _load(
             next_on = today + dt.timedelta(days=rng.randrange(-5, 10)) if is_latest and next_step else None
             owner_id, team_id = owner_of_customer[customer_offset]
             rows.append(
-                (first_id + customer_offset, kind, content, next_step, day_value(next_on), occurred, owner_id, team_id,
-                 occurred, occurred)
+                (customer_ids[customer_offset], kind, content, next_step, day_value(next_on), occurred, owner_id,
+                 team_id, occurred, occurred)
             )  # fmt: skip
         with transaction.atomic():
             activity_rows.insert(rows)

@@ -68,3 +68,11 @@ class RoleForm(forms.Form):
     can_edit_visible = forms.BooleanField(label=_("May edit every record they can see"), required=False)
     can_manage_org = forms.BooleanField(label=_("May administer users, teams and roles"), required=False)
     can_view_audit = forms.BooleanField(label=_("May browse the audit log"), required=False)
+
+
+class RoleCreateForm(RoleForm):
+    code = forms.SlugField(
+        label=_("Code"), max_length=50, help_text=_("A short identifier of lower-case letters, digits and underscores.")
+    )
+
+    field_order = ["code", "name"]

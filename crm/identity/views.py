@@ -18,7 +18,15 @@ from crm.core.actors import system_actor, web_actor
 from crm.core.errors import DomainError, NotFound, apply_to_form
 from crm.identity import selectors, services
 from crm.identity.authentication import UsernameOrEmailBackend
-from crm.identity.forms import LoginForm, PasswordChangeForm, RoleForm, TeamForm, TokenForm, UserForm
+from crm.identity.forms import (
+    LoginForm,
+    PasswordChangeForm,
+    RoleCreateForm,
+    RoleForm,
+    TeamForm,
+    TokenForm,
+    UserForm,
+)
 from crm.identity.models import Team, User
 from crm.identity.rights import can_manage_org
 
@@ -273,10 +281,20 @@ def team_edit_view(request: HttpRequest, team_id: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def roles_view(request: HttpRequest) -> HttpResponse:
     if (refused := _org_admin_only(request)) is not None:
         return refused
-    return render(request, "identity/roles.html", {"roles": selectors.role_list()})
+    form = RoleCreateForm(request.POST or None, initial={"visibility": "own", "masks_contact_info": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.role_create(actor=web_actor(request.user), **form.cleaned_data)
+        except DomainError as exc:
+            apply_to_form(exc, form)
+        else:
+            messages.success(request, _("The role has been added."))
+            return redirect("identity:roles")
+    return render(request, "identity/roles.html", {"roles": selectors.role_list(), "form": form})
 
 
 @login_required

@@ -1,12 +1,15 @@
 """Browser fixtures: one Chromium per test process, a fresh browser context per test.
 
 Every browser test runs against pytest-django's `live_server` on a transactional test
-database, so the server thread sees what the test writes. Built-in roles come from a data
-migration, which a transactional flush would remove: the tests use `serialized_rollback`.
+database, so the server thread sees what the test writes. The built-in roles come from a data
+migration that each test's flush empties, so they are put back before every test. (Django's
+`serialized_rollback` cannot do it here: once Playwright runs its event loop in the test thread,
+Django keeps a second connection object that lacks the serialized data.)
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import shutil
 import subprocess
@@ -14,8 +17,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
-from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 # Playwright's sync API keeps an event loop running in the test thread; Django would otherwise
@@ -60,9 +63,9 @@ _compile_stale_catalogues()
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings: Settings) -> None:
-    """Argon2 is slow on purpose; each test creates a whole organisation's users."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _builtin_roles(transactional_db: None) -> None:
+    migration = importlib.import_module("crm.identity.migrations.0002_builtin_roles")
+    migration.create_roles(django_apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from conftest import Org
 from crm.customers.services import customer_create
 from tests.e2e.actions import sign_in
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 BYTEDANCE = "北京字节跳动科技有限公司"
 

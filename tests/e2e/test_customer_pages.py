@@ -13,7 +13,7 @@ from crm.customers.models import Customer
 from crm.customers.services import customer_create
 from tests.e2e.actions import sign_in
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_create_customer_then_add_a_contact(page: Page, org: Org) -> None:

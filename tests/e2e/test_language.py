@@ -11,7 +11,7 @@ from conftest import Org
 from crm.identity.models import User
 from tests.e2e.actions import sign_in, sign_out
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def expect_chinese(page: Page) -> None:

@@ -13,7 +13,7 @@ from crm.customers.services import contact_create, customer_create
 from tests.e2e.actions import sign_in
 from tests.e2e.conftest import PHONE
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def page_width(page: Page) -> int:

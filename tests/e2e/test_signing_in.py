@@ -11,7 +11,7 @@ from pytest_django.live_server_helper import LiveServer
 from conftest import PASSWORD, Org
 from tests.e2e.actions import sign_in
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def test_sign_in_with_username_lands_on_home(page: Page, live_server: LiveServer, org: Org) -> None:

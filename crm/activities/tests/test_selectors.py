@@ -10,7 +10,7 @@ from crm.activities.services import activity_create
 from crm.core.errors import NotFound
 from crm.customers.services import customer_delete, customer_update
 from crm.customers.tests.factories import a_customer
-from crm.identity.models import BuiltinRole, Role
+from crm.identity.models import BuiltinRole, Role, User
 from crm.identity.services import role_update
 
 NOW = dt.datetime(2025, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 on 12 March in Shanghai
@@ -160,8 +160,6 @@ def test_a_follow_up_on_a_customer_becomes_visible_to_a_team_mate_when_the_role_
 
     # when the rep role is widened to the own team
     role_update(actor=org.actor(org.admin), role_id=Role.objects.get(code=BuiltinRole.SALES_REP).pk, visibility="team")
-    from crm.identity.models import User
-
     rep_a1 = User.objects.select_related("role").get(pk=org.rep_a1.pk)
 
     # then their team mate rep_a1 sees it

@@ -6,19 +6,18 @@ from django.test import Client
 
 from conftest import Org
 from crm.audit.models import AuditEntry, Verb
+from crm.core.actors import api_actor
 from crm.customers.models import Contact, Customer
 from crm.customers.services import customer_update
 from crm.customers.tests.factories import a_contact, a_customer
-from crm.identity.models import User
-from crm.identity.services import token_create
+from crm.identity.models import BuiltinRole, Role, User
+from crm.identity.services import role_update, token_create
 
 ERROR_KEYS = {"detail", "code", "errors"}
 
 
 def api_client(user: User) -> Client:
     """A client that authenticates every request with a fresh personal token of `user`."""
-    from crm.core.actors import api_actor
-
     _token, secret = token_create(actor=api_actor(user), name="tests")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
     # English messages and field labels, so assertions do not depend on compiled translations.
@@ -305,9 +304,6 @@ def test_list_customers_with_a_bad_cursor_is_400(org: Org, cursor: str) -> None:
 
 def test_a_rep_whose_role_masks_sees_a_team_mates_phone_and_email_masked(org: Org) -> None:
     # given the rep role widened to see the team (it masks contact details), and a team mate's customer
-    from crm.identity.models import BuiltinRole, Role
-    from crm.identity.services import role_update
-
     role_update(actor=org.actor(org.admin), role_id=Role.objects.get(code=BuiltinRole.SALES_REP).pk, visibility="team")
     customer = a_customer(org.rep_a2, phone="13812345678", email="zhang.wei@huaxin.cn")
     contact = a_contact(org.rep_a2, customer, mobile="13987658765", email="ouyang@huaxin.cn")
@@ -328,9 +324,6 @@ def test_a_rep_whose_role_masks_sees_a_team_mates_phone_and_email_masked(org: Or
 
 def test_a_masked_viewer_cannot_overwrite_the_phone_through_the_api(org: Org) -> None:
     # given a team manager whose role masks, and a customer of their team
-    from crm.identity.models import BuiltinRole, Role
-    from crm.identity.services import role_update
-
     role_update(
         actor=org.actor(org.admin), role_id=Role.objects.get(code=BuiltinRole.SALES_MANAGER).pk, masks_contact_info=True
     )

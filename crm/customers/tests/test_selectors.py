@@ -7,6 +7,7 @@ import time_machine
 from django.db import connection
 
 from conftest import Org
+from crm.core.errors import NotFound
 from crm.core.pagination import InvalidCursor, SortKey, encode_cursor, paginate
 from crm.customers.models import Customer
 from crm.customers.selectors import (
@@ -17,6 +18,7 @@ from crm.customers.selectors import (
     customer_list,
     customer_page,
 )
+from crm.customers.services import customer_update
 from crm.customers.tests.factories import a_contact, a_customer
 
 
@@ -80,8 +82,6 @@ def test_customer_list_search_treats_query_syntax_as_plain_text(org: Org, search
 
 def test_search_follows_a_renamed_customer(org: Org) -> None:
     # given a customer renamed after creation
-    from crm.customers.services import customer_update
-
     customer = a_customer(org.rep_a1, name="字节跳动科技有限公司")
     customer_update(actor=org.actor(org.rep_a1), customer_id=customer.pk, version=1, values={"name": "抖音集团"})
 
@@ -159,8 +159,6 @@ def test_customer_list_filters_by_grade_tag_and_team_subtree(org: Org) -> None:
 
 def test_customer_get_answers_not_found_for_a_hidden_customer(org: Org) -> None:
     # given a customer of another team
-    from crm.core.errors import NotFound
-
     customer = a_customer(org.rep_b1)
 
     # when rep_a1 reads it

@@ -22,7 +22,7 @@ from crm.customers.services import (
 )
 from crm.customers.tests.factories import a_contact, a_customer
 from crm.identity.models import BuiltinRole, Role, User
-from crm.identity.services import role_update
+from crm.identity.services import role_update, user_set_active
 
 MOMENT = dt.datetime(2025, 3, 3, 2, 0, tzinfo=dt.UTC)
 
@@ -303,8 +303,22 @@ def test_second_update_from_the_same_version_is_refused_with_the_first_ones_chan
     assert caught.value.code == "conflict"
     assert caught.value.http_status == 409
     assert caught.value.extra["changes"] == [
-        {"field": "name", "old": "上海华信科技有限公司", "new": "华信一号", "by": "张伟", "at": MOMENT.isoformat()},
-        {"field": "grade", "old": "B · important", "new": "A · key", "by": "张伟", "at": MOMENT.isoformat()},
+        {
+            "field": "name",
+            "label": "Name",
+            "old": "上海华信科技有限公司",
+            "new": "华信一号",
+            "by": "张伟",
+            "at": MOMENT.isoformat(),
+        },
+        {
+            "field": "grade",
+            "label": "Grade",
+            "old": "B · important",
+            "new": "A · key",
+            "by": "张伟",
+            "at": MOMENT.isoformat(),
+        },
     ]
     customer.refresh_from_db()
     assert (customer.name, customer.grade, customer.version) == ("华信一号", "A", 2)
@@ -493,3 +507,19 @@ def test_export_record_refuses_a_role_without_export_right(org: Org) -> None:
 
     # then no export entry exists
     assert AuditEntry.objects.filter(verb=Verb.EXPORT).count() == 0
+
+
+def test_deactivating_an_owner_keeps_their_customers_and_contacts(org: Org) -> None:
+    # given a rep with a customer and a contact
+    customer = a_customer(org.rep_a2)
+    contact = a_contact(org.rep_a2, customer)
+
+    # when the administrator deactivates the rep
+    user_set_active(actor=org.actor(org.admin), user_id=org.rep_a2.pk, is_active=False)
+
+    # then both records stay theirs, in their team, visible to their manager
+    customer.refresh_from_db()
+    contact.refresh_from_db()
+    assert (customer.owner_id, customer.team_id, customer.deleted_at) == (org.rep_a2.pk, org.east_a.pk, None)
+    assert (contact.owner_id, contact.team_id, contact.deleted_at) == (org.rep_a2.pk, org.east_a.pk, None)
+    assert customer_get(viewer=org.actor(org.east_a_manager), customer_id=customer.pk) == customer

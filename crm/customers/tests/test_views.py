@@ -11,8 +11,8 @@ from crm.audit.models import AuditEntry, Verb
 from crm.customers.models import Customer
 from crm.customers.services import customer_update
 from crm.customers.tests.factories import a_customer
-from crm.identity.models import User
-from crm.identity.services import preference_set
+from crm.identity.models import BuiltinRole, Role, User
+from crm.identity.services import preference_set, role_update
 
 
 def signed_in(user: User) -> Client:
@@ -130,9 +130,6 @@ def test_edit_with_the_current_version_saves_and_redirects(org: Org) -> None:
 
 def test_the_edit_form_of_a_masking_viewer_has_no_phone_or_email_field(org: Org) -> None:
     # given a team manager whose role masks, and a customer of their team
-    from crm.identity.models import BuiltinRole, Role
-    from crm.identity.services import role_update
-
     role_update(
         actor=org.actor(org.admin), role_id=Role.objects.get(code=BuiltinRole.SALES_MANAGER).pk, masks_contact_info=True
     )

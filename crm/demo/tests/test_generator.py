@@ -1,0 +1,90 @@
+import pytest
+from django.db import connection
+
+from conftest import ensure_builtin_roles
+from crm.activities.models import Activity
+from crm.core.actors import system_actor
+from crm.customers.models import Contact, Customer
+from crm.customers.selectors import CustomerFilters, customer_list
+from crm.customers.services import customer_create
+from crm.demo.generator import generate
+from crm.identity.models import User
+
+# The generator sets connection pragmas, which SQLite refuses inside the per-test transaction.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _schema() -> list[tuple[str, str, str]]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _generate(customers: int = 60) -> None:
+    ensure_builtin_roles()
+    generate(customers=customers, contacts_per_customer=1.5, activities_per_customer=3.0)
+
+
+def test_generate_loads_customers_contacts_and_follow_ups_in_the_requested_numbers() -> None:
+    # given an empty database
+    # when 60 demo customers are generated
+    _generate(60)
+
+    # then there are 60 customers, 90 contacts and 180 follow-ups, every one of them live
+    assert Customer.objects.count() == 60
+    assert Contact.objects.count() == 90
+    assert Activity.objects.count() == 180
+    assert set(Customer.objects.values_list("version", flat=True)) == {1}
+
+
+def test_contacts_and_follow_ups_belong_to_their_customers_owner_and_team() -> None:
+    # given generated demo data
+    _generate(60)
+
+    # when contacts and follow-ups are compared with their customers
+    customers = {c.pk: (c.owner_id, c.team_id) for c in Customer.objects.all()}
+    contacts = [(c.customer_id, (c.owner_id, c.team_id)) for c in Contact.objects.all()]
+    activities = [(a.customer_id, (a.owner_id, a.team_id)) for a in Activity.objects.all()]
+
+    # then each has its customer's owner and team
+    assert all(customer_id is not None and customers[customer_id] == owner for customer_id, owner in contacts)
+    assert all(customers[customer_id] == owner for customer_id, owner in activities)
+    assert all(team_id is not None for _owner, team_id in customers.values())
+
+
+def test_generated_customers_are_found_by_name_substring_and_pinyin_initials() -> None:
+    # given generated demo data, whose search index is built at the end of the load
+    _generate(60)
+    viewer = system_actor("test")
+
+    # when searching by a three-character substring and by pinyin initials
+    by_name = customer_list(viewer=viewer, filters=CustomerFilters(q="字节跳动"))
+    by_initials = customer_list(viewer=viewer, filters=CustomerFilters(q="bjzjtd"))
+
+    # then the first demo customer is found both ways
+    assert [c.name for c in by_name] == ["北京字节跳动科技有限公司"]
+    assert [c.name for c in by_initials] == ["北京字节跳动科技有限公司"]
+
+
+def test_generate_leaves_indexes_and_search_triggers_as_the_migrations_made_them() -> None:
+    # given the migrated schema
+    before = _schema()
+
+    # when demo data is generated (indexes and search triggers are set aside during the load)
+    _generate(30)
+
+    # then the same indexes and triggers exist afterwards
+    assert _schema() == before
+
+
+def test_customers_created_after_generation_are_searchable_at_once() -> None:
+    # given generated demo data
+    _generate(30)
+
+    # when a user creates a customer
+    owner = User.objects.get(username="rep1")
+    customer_create(actor=system_actor("test"), values={"name": "苏州云帆新材料有限公司", "owner_id": owner.pk})
+
+    # then the search index knows it without a rebuild
+    found = customer_list(viewer=system_actor("test"), filters=CustomerFilters(q="云帆新材料"))
+    assert [c.name for c in found] == ["苏州云帆新材料有限公司"]
