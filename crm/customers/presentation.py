@@ -12,8 +12,8 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats, timezone
-from django.utils.text import capfirst
 from django.utils.functional import Promise
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 

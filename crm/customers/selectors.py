@@ -150,11 +150,11 @@ def customer_choices(*, viewer: Actor, q: str, limit: int = 20) -> list[Customer
 
 
 def recent_customers(*, viewer: Actor, limit: int = 8) -> list[Customer]:
-    """The viewer's own customers that changed most recently."""
+    """Customers in the viewer's scope that changed most recently (their own first for reps)."""
     if viewer.user_id is None:
         return []
     return list(
-        Customer.objects.filter(owner_id=viewer.user_id).select_related("owner").order_by("-updated_at", "-id")[:limit]
+        visible(viewer, Customer.objects.all()).select_related("owner").order_by("-updated_at", "-id")[:limit]
     )
 
 

@@ -40,3 +40,11 @@ def query_with(context: template.Context, **changes: Any) -> str:
             params[key] = value
     encoded = params.urlencode()
     return f"?{encoded}" if encoded else "?"
+
+
+@register.filter
+def money(value: Any) -> str:
+    """An amount with thousands grouped and two decimals, the way finance reads it: 5,000,000.00."""
+    if value is None or value == "":
+        return ""
+    return f"{value:,.2f}"
