@@ -195,11 +195,18 @@ def time_requests(client: httpx.Client, workload: Workload) -> tuple[list[float]
     errors = 0
     for url in workload.urls:
         started = time.perf_counter()
-        answer = client.get(url)
-        body = answer.text
+        try:
+            answer = client.get(url)
+            body = answer.text
+        except httpx.TimeoutException:
+            millis.append((time.perf_counter() - started) * 1000)
+            errors += 1
+            print(f"    timed out: {url}", flush=True)
+            continue
         millis.append((time.perf_counter() - started) * 1000)
         if answer.status_code != 200 or workload.expect not in body:
             errors += 1
+            print(f"    HTTP {answer.status_code}: {url}", flush=True)
     return millis, errors
 
 

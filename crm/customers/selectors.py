@@ -153,9 +153,7 @@ def recent_customers(*, viewer: Actor, limit: int = 8) -> list[Customer]:
     """Customers in the viewer's scope that changed most recently (their own first for reps)."""
     if viewer.user_id is None:
         return []
-    return list(
-        visible(viewer, Customer.objects.all()).select_related("owner").order_by("-updated_at", "-id")[:limit]
-    )
+    return list(visible(viewer, Customer.objects.all()).select_related("owner").order_by("-updated_at", "-id")[:limit])
 
 
 def tag_names() -> list[str]:
