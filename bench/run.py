@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import random
@@ -53,7 +54,7 @@ DB_SAMPLES = 40  # distinct requests per workload whose SQL is replayed
 def percentile(values: list[float], pct: float) -> float:
     """Nearest-rank percentile (p99 of 200 samples is the 198th smallest)."""
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(pct / 100 * len(ordered) + 0.5 - 1e-9)))
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
     return ordered[rank - 1]
 
 
@@ -97,6 +98,8 @@ class WorkloadResult:
     title: str
     user: str
     http: Stats
+    distinct_urls: int
+    sample_urls: list[str]
     db: DbTime | None = None
     errors: int = 0
     db_share_of_p50: float | None = None
@@ -390,7 +393,7 @@ def measure_db(workload: Workload, username: str) -> DbTime:
         db_p50=round(percentile(db_ms, 50), 2),
         db_p99=round(percentile(db_ms, 99), 2),
         app_p50=round(percentile(app_ms, 50), 2),
-        slowest_sql=slowest[:600],
+        slowest_sql=slowest if len(slowest) <= 800 else f"{slowest[:300]} … {slowest[-500:]}",
         slowest_sql_ms=round(slowest_ms, 2),
     )
 
@@ -470,15 +473,17 @@ def markdown(results: list[WorkloadResult], meta: dict[str, Any]) -> str:
         + (f"{seed_s:,.0f} s ({seed_s / 60:.1f} min)" if seed_s else "n/a")
         + f"; {meta['requests']} requests per workload, sequential, keep-alive; {meta['machine']['cpus']} CPUs.",
         "",
-        "| workload | p50 ms | p95 ms | p99 ms | max ms | DB ms p50 | DB share | queries | target |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| workload | p50 ms | p95 ms | p99 ms | max ms | in-process ms p50 | DB ms p50 | DB share of p50 | queries "
+        "| target |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for result in results:
         db = result.db
         share = f"{result.db_share_of_p50:.0%}" if result.db_share_of_p50 is not None else "-"
         lines.append(
             f"| {result.title} | {result.http.p50:.1f} | {result.http.p95:.1f} | {result.http.p99:.1f} "
-            f"| {result.http.max:.1f} | {db.db_p50 if db else '-'} | {share} | {db.queries_per_page if db else '-'} "
+            f"| {result.http.max:.1f} | {db.app_p50 if db else '-'} | {db.db_p50 if db else '-'} | {share} "
+            f"| {db.queries_per_page if db else '-'} "
             f"| {'met' if result.meets_target else 'MISSED'}{f' ({result.errors} errors)' if result.errors else ''} |"
         )
     return "\n".join(lines)
@@ -542,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
                                 title=workload.title,
                                 user=workload.user,
                                 http=Stats.of(millis),
+                                distinct_urls=len(set(workload.urls)),
+                                sample_urls=list(dict.fromkeys(workload.urls))[:8],
                                 errors=errors,
                             )
                         )
