@@ -170,27 +170,25 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, values: dic
     return customer
 
 
+def _set_binned[R: (Customer, Contact)](actor: Actor, model: type[R], record_id: int, *, binned: bool) -> R:
+    """Move a record into the recycle bin or back out of it, audited; the row itself stays."""
+    with transaction.atomic():
+        candidates = model.all_objects.filter(pk=record_id, deleted_at__isnull=binned)
+        record = require_visible(actor, candidates.first())
+        require_change(actor, record)
+        record.deleted_at = clock.now() if binned else None
+        model.all_objects.filter(pk=record.pk).update(deleted_at=record.deleted_at)
+        audit_record(actor=actor, verb=Verb.DELETE if binned else Verb.RESTORE, target=record)
+    return record
+
+
 def customer_delete(*, actor: Actor, customer_id: int) -> Customer:
     """Move a customer (and nothing else) to the recycle bin; it stays restorable."""
-    with transaction.atomic():
-        customer = require_visible(actor, Customer.objects.filter(pk=customer_id).first())
-        require_change(actor, customer)
-        now = clock.now()
-        Customer.all_objects.filter(pk=customer.pk).update(deleted_at=now)
-        customer.deleted_at = now
-        audit_record(actor=actor, verb=Verb.DELETE, target=customer)
-    return customer
+    return _set_binned(actor, Customer, customer_id, binned=True)
 
 
 def customer_restore(*, actor: Actor, customer_id: int) -> Customer:
-    with transaction.atomic():
-        customer = Customer.all_objects.filter(pk=customer_id, deleted_at__isnull=False).first()
-        customer = require_visible(actor, customer)
-        require_change(actor, customer)
-        Customer.all_objects.filter(pk=customer.pk).update(deleted_at=None)
-        customer.deleted_at = None
-        audit_record(actor=actor, verb=Verb.RESTORE, target=customer)
-    return customer
+    return _set_binned(actor, Customer, customer_id, binned=False)
 
 
 # Contacts --------------------------------------------------------------------------------
@@ -261,25 +259,11 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[
 
 
 def contact_delete(*, actor: Actor, contact_id: int) -> Contact:
-    with transaction.atomic():
-        contact = require_visible(actor, Contact.objects.filter(pk=contact_id).first())
-        require_change(actor, contact)
-        now = clock.now()
-        Contact.all_objects.filter(pk=contact.pk).update(deleted_at=now)
-        contact.deleted_at = now
-        audit_record(actor=actor, verb=Verb.DELETE, target=contact)
-    return contact
+    return _set_binned(actor, Contact, contact_id, binned=True)
 
 
 def contact_restore(*, actor: Actor, contact_id: int) -> Contact:
-    with transaction.atomic():
-        contact = Contact.all_objects.filter(pk=contact_id, deleted_at__isnull=False).first()
-        contact = require_visible(actor, contact)
-        require_change(actor, contact)
-        Contact.all_objects.filter(pk=contact.pk).update(deleted_at=None)
-        contact.deleted_at = None
-        audit_record(actor=actor, verb=Verb.RESTORE, target=contact)
-    return contact
+    return _set_binned(actor, Contact, contact_id, binned=False)
 
 
 def export_record(
