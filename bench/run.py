@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,11 +163,13 @@ def crm_server(env: dict[str, str], workers: int, log: Path) -> Iterator[str]:
         finally:
             if server.poll() is None:
                 server.send_signal(signal.SIGTERM)  # gunicorn's graceful stop of master and workers
-                try:
+                with suppress(subprocess.TimeoutExpired):
                     server.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait(timeout=10)
+            # A worker stuck in a request outlives its master; the server runs in its own
+            # session, so its process group holds only the server's processes.
+            with suppress(ProcessLookupError):
+                os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
 
 
 _CSRF_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -499,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="gunicorn workers")
     parser.add_argument("--delete-db", action="store_true", help="delete the SQLite file afterwards")
     parser.add_argument("--no-db-time", action="store_true", help="skip replaying SQL for the DB share")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON (default bench/results)")
     args = parser.parse_args(argv)
     if args.requests < 1 or args.warmup < 0:
         parser.error("--requests must be positive and --warmup not negative")
@@ -583,14 +586,14 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "machine": machine(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{started_at.date().isoformat()}-{vendor}.json"
+    args.results.mkdir(parents=True, exist_ok=True)
+    out = args.results.resolve() / f"{started_at.date().isoformat()}-{vendor}.json"
     out.write_text(
         json.dumps({**meta, "workloads": [asdict(result) for result in results]}, ensure_ascii=False, indent=2) + "\n"
     )
     print()
     print(markdown(results, meta))
-    print(f"\nWrote {out.relative_to(ROOT)}")
+    print(f"\nWrote {out}")
     if args.delete_db and vendor == "sqlite":
         for suffix in ("", "-wal", "-shm", ".seed.json"):
             Path(f"{db_path}{suffix}").unlink(missing_ok=True)

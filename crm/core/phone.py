@@ -68,3 +68,12 @@ def mask_email(email: str) -> str:
         return "***" if email else ""
     local, domain = email.split("@", 1)
     return f"{local[:1]}***@{domain}"
+
+
+def preload_phone_metadata() -> None:
+    """Load the default region's numbering plan at start-up, not lazily inside a request.
+
+    The library loads metadata on first use behind a lock; doing it once per process before
+    threads serve requests keeps that first load out of concurrent request handling.
+    """
+    phonenumbers.is_valid_number(phonenumbers.parse("13800138000", DEFAULT_REGION))
