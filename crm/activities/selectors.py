@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from crm.access.visibility import masks_contact_info, require_visible, visible
 from crm.activities.models import Activity
-from crm.audit.labels import value_label
+from crm.audit.labels import RelatedNames, related_names, value_label
 from crm.audit.models import AuditEntry
 from crm.audit.selectors import history_of
 from crm.core.actors import Actor
@@ -121,7 +121,9 @@ _MODELS: dict[str, type[models.Model]] = {"customers.customer": Customer, "custo
 _CONTACT_FIELDS = {"phone": mask_phone, "mobile": mask_phone, "email": mask_email}
 
 
-def _shown_changes(entry: AuditEntry, *, masked: bool) -> tuple[tuple[str, Any, Any], ...]:
+def _shown_changes(
+    entry: AuditEntry, *, masked: bool, names: RelatedNames | None = None
+) -> tuple[tuple[str, Any, Any], ...]:
     """Field labels instead of code names; phone and email masked for viewers who see them masked."""
     model = _MODELS.get(entry.target_type)
     rows = []
@@ -136,7 +138,7 @@ def _shown_changes(entry: AuditEntry, *, masked: bool) -> tuple[tuple[str, Any, 
         if mask is not None:
             old = mask(str(old)) if old else old
             new = mask(str(new)) if new else new
-        rows.append((str(label), value_label(model, field, old), value_label(model, field, new)))
+        rows.append((str(label), value_label(model, field, old, names), value_label(model, field, new, names)))
     return tuple(rows)
 
 
@@ -156,6 +158,7 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
     )
     entries = history_of(target_type="customers.customer", target_ids=[customer.pk], limit=limit)
     contact_entries = history_of(target_type="customers.contact", target_ids=list(contact_owners), limit=limit)
+    names = related_names((e.target_type, e.changes) for e in [*entries, *contact_entries])
     items = [
         TimelineItem(
             at=a.occurred_at,
@@ -166,14 +169,17 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
         for a in activities
     ]
     items += [
-        TimelineItem(at=e.created_at, kind="change", entry=e, changes=_shown_changes(e, masked=masked)) for e in entries
+        TimelineItem(at=e.created_at, kind="change", entry=e, changes=_shown_changes(e, masked=masked, names=names))
+        for e in entries
     ]
     items += [
         TimelineItem(
             at=e.created_at,
             kind="change",
             entry=e,
-            changes=_shown_changes(e, masked=masks_contact_info(viewer, owner_id=contact_owners.get(e.target_id or 0))),
+            changes=_shown_changes(
+                e, masked=masks_contact_info(viewer, owner_id=contact_owners.get(e.target_id or 0)), names=names
+            ),
         )
         for e in contact_entries
     ]

@@ -6,6 +6,8 @@ screens turn them into the translated names the forms use.
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.apps import apps
@@ -49,8 +51,46 @@ def field_label(model: type[models.Model] | None, name: str) -> str:
     return str(DETAIL_LABELS.get(name, name))
 
 
-def value_label(model: type[models.Model] | None, name: str, value: Any) -> Any:
-    """A choice's label instead of its code, Yes/No for flags, lists joined; other values unchanged."""
+RelatedNames = dict[tuple[str, Any], str]
+
+
+def _relation(model: type[models.Model] | None, name: str) -> type[models.Model] | None:
+    """The model a many-to-one field `name` points at, if it is one."""
+    if model is None:
+        return None
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    related = getattr(field, "related_model", None)
+    return related if field.many_to_one and isinstance(related, type) else None
+
+
+def related_names(changes: Iterable[tuple[str, Mapping[str, Any]]]) -> RelatedNames:
+    """Display names of the records that foreign-key changes point at, one query per related model.
+
+    Entries store ids (`owner: [3, 7]`); screens show "张伟 → 李娜".
+    """
+    wanted: dict[type[models.Model], set[Any]] = defaultdict(set)
+    for target_type, values in changes:
+        model = model_of(target_type)
+        for name, value in values.items():
+            related = _relation(model, name)
+            if related is not None and isinstance(value, list):
+                wanted[related].update(item for item in value if isinstance(item, int))
+    names: RelatedNames = {}
+    for related, ids in wanted.items():
+        for record in related._base_manager.filter(pk__in=ids):
+            names[(related._meta.label_lower, record.pk)] = str(record)
+    return names
+
+
+def value_label(model: type[models.Model] | None, name: str, value: Any, names: RelatedNames | None = None) -> Any:
+    """A choice's label instead of its code, Yes/No for flags, lists joined, related records by
+    name when `names` has them; other values unchanged."""
+    related = _relation(model, name) if names else None
+    if related is not None and names is not None:
+        return names.get((related._meta.label_lower, value), value)
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, list):

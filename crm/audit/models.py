@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from crm.audit.labels import field_label, model_of, type_label, value_label
+from crm.audit.labels import RelatedNames, field_label, model_of, type_label, value_label
 from crm.core.actors import Source
 
 
@@ -70,10 +70,10 @@ class AuditEntry(models.Model):
     def target_label(self) -> str:
         return type_label(self.target_type)
 
-    def labelled_change_rows(self) -> list[tuple[str, object, object]]:
-        """`change_rows` as people read them: field labels, choice labels, Yes/No."""
+    def labelled_change_rows(self, names: RelatedNames | None = None) -> list[tuple[str, object, object]]:
+        """`change_rows` as people read them: field labels, choice labels, Yes/No, related names."""
         model = model_of(self.target_type)
         return [
-            (field_label(model, key), value_label(model, key, old), value_label(model, key, new))
+            (field_label(model, key), value_label(model, key, old, names), value_label(model, key, new, names))
             for key, old, new in self.change_rows()
         ]

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from crm.activities.selectors import follow_ups_due
-from crm.audit.labels import type_label
+from crm.audit.labels import related_names, type_label
 from crm.audit.models import Verb
 from crm.audit.selectors import AuditFilters, audit_list
 from crm.core.actors import Source, web_actor
@@ -72,6 +72,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
     page = paginate(
         audit_list(filters=filters), sort=SortKey("id", descending=True), cursor=request.GET.get("cursor"), size=50
     )
+    related = related_names((entry.target_type, entry.changes) for entry in page.items)
     context = {
         "page": page,
         "verbs": Verb.choices,
@@ -90,6 +91,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
             )
         ],
         "names": user_names({entry.actor_id for entry in page.items if entry.actor_id}),
+        "rows": [(entry, entry.labelled_change_rows(related)) for entry in page.items],
     }
     if is_htmx(request):
         return render(request, "web/audit.html#rows", context)

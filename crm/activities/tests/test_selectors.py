@@ -164,3 +164,19 @@ def test_a_follow_up_on_a_customer_becomes_visible_to_a_team_mate_when_the_role_
 
     # then their team mate rep_a1 sees it
     assert [a.pk for a in activity_list(viewer=org.actor(rep_a1), filters=ActivityFilters())] == [activity.pk]
+
+
+def test_timeline_names_the_people_an_owner_change_is_between(org: Org) -> None:
+    # given a customer handed from 张伟 (rep_a1) to 李娜 (rep_a2) by their manager
+    customer = a_customer(org.rep_a1)
+    customer_update(
+        actor=org.actor(org.east_a_manager), customer_id=customer.pk, version=1, values={"owner_id": org.rep_a2.pk}
+    )
+    customer.refresh_from_db()
+
+    # when the manager reads the timeline
+    timeline = customer_timeline(viewer=org.actor(org.east_a_manager), customer=customer)
+
+    # then the owner change reads as names, not ids
+    owner_changes = [row for item in timeline for row in item.changes if row[1] == "张伟"]
+    assert [(old, new) for _label, old, new in owner_changes] == [("张伟", "李娜")]
