@@ -9,6 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
+from crm.audit.models import Verb
+from crm.audit.services import audit_record
+from crm.core.actors import system_actor
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
 
 
@@ -47,5 +50,11 @@ class Command(BaseCommand):
             user.team = user.team or root
             user.set_password(password)
             user.save()
+            audit_record(
+                actor=system_actor("createadmin"),
+                verb=Verb.CREATE if created else Verb.PASSWORD_CHANGE,
+                target=user,
+                changes={"is_superuser": [None, True], "role": [None, role.code]},
+            )
         verb = "Created" if created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} administrator '{user.username}'."))
