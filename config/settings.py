@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "crm.access",
     "crm.audit",
     "crm.customers",
+    "crm.leads",
     "crm.activities",
     "crm.api",
     "crm.web",

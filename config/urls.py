@@ -8,6 +8,7 @@ from crm.api.v1 import api
 urlpatterns = [
     path("", include("crm.web.urls")),
     path("", include("crm.identity.urls")),
+    path("leads/", include("crm.leads.urls")),
     path("customers/", include("crm.customers.urls")),
     path("contacts/", include("crm.customers.contact_urls")),
     path("activities/", include("crm.activities.urls")),

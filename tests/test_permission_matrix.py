@@ -1,4 +1,4 @@
-"""Who sees, changes and exports one customer, across every web and API surface.
+"""Who sees, changes and exports one customer (and one lead), across every web and API surface.
 
 One customer owned by rep_a1 (team east_a), with a contact and a follow-up, is looked at by
 every kind of viewer. `EXPECTED` is the rule written down; each test checks one family of
@@ -29,6 +29,8 @@ from crm.customers.tests.factories import a_contact, a_customer
 from crm.identity.models import Role, User, Visibility
 from crm.identity.rights import can_export
 from crm.identity.services import preference_set, role_update, token_create
+from crm.leads.models import Lead
+from crm.leads.tests.factories import a_lead
 
 CUSTOMER_NAME = "上海澜沧矩阵科技有限公司"
 CUSTOMER_QUERY = "澜沧矩阵"
@@ -648,3 +650,64 @@ def test_the_timeline_shows_no_history_of_contacts_the_viewer_cannot_see(org: Or
         assert CONTACT_NAME not in body
         assert CONTACT_MOBILE not in body
         assert CONTACT_EMAIL not in body
+
+
+# Leads: the same rule for rep_a1's lead ----------------------------------------------------
+
+LEAD_NAME = "司马澜舟"
+LEAD_MOBILE = "13755667788"
+LEAD_EMAIL = "sima.lanzhou@matrix-test.cn"
+
+
+@pytest.fixture
+def lead(org: Org) -> Lead:
+    return a_lead(org.rep_a1, name=LEAD_NAME, mobile=LEAD_MOBILE, email=LEAD_EMAIL)
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_lead_surfaces_follow_the_rule(org: Org, lead: Lead, viewer: str) -> None:
+    # given the viewer's web and API clients
+    expected = EXPECTED[viewer]
+    web, api = _web(org, viewer), _api(org, viewer)
+    link = f'href="/leads/{lead.pk}/"'
+
+    # then lists and search hold the lead exactly when visible, and details answer 200 or 404
+    assert (link in _body(web.get("/leads/"))) is expected.visible
+    assert (link in _body(web.get("/leads/?q=smlz"))) is expected.visible
+    assert (lead.pk in _ids(api.get("/api/v1/leads"))) is expected.visible
+    detail, api_detail = web.get(f"/leads/{lead.pk}/"), api.get(f"/api/v1/leads/{lead.pk}")
+    assert detail.status_code == api_detail.status_code == (200 if expected.visible else 404)
+    # and the export needs the export right and holds the lead exactly when visible
+    export = web.get("/leads/export.csv")
+    assert export.status_code == (200 if expected.may_export else 403)
+    if expected.may_export:
+        assert (LEAD_NAME in _body(export)) is expected.visible
+    # and the full mobile and email never leave the server for a masking viewer
+    if expected.visible:
+        bodies = [_body(detail), _body(api_detail), _body(web.get("/leads/")), _body(api.get("/api/v1/leads"))]
+        if expected.may_export:
+            bodies.append(_body(web.get("/leads/export.csv")))
+        shown = any(value in body for body in bodies for value in (LEAD_MOBILE, "137 5566 7788", LEAD_EMAIL))
+        assert shown is not expected.masked
+
+
+@pytest.mark.parametrize("viewer", VIEWERS)
+def test_lead_writes_follow_the_change_rule(org: Org, lead: Lead, viewer: str) -> None:
+    # given the viewer's web and API clients
+    expected = EXPECTED[viewer]
+    web, api = _web(org, viewer), _api(org, viewer)
+    refused = 404 if not expected.visible else 403
+
+    # when they open the edit form, patch, change the status and convert
+    edit = web.get(f"/leads/{lead.pk}/edit/")
+    patch = api.patch(f"/api/v1/leads/{lead.pk}", data={"version": 1, "title": "总监"}, content_type="application/json")
+    status = api.post(f"/api/v1/leads/{lead.pk}/status", data={"status": "contacted"}, content_type="application/json")
+    convert = api.post(f"/api/v1/leads/{lead.pk}/convert", data={}, content_type="application/json")
+
+    # then each is allowed exactly when the viewer may change the lead, and refused otherwise
+    if expected.may_change:
+        assert (edit.status_code, patch.status_code, status.status_code, convert.status_code) == (200, 200, 200, 200)
+        assert Customer.objects.filter(name=lead.company_name).count() == 1
+    else:
+        assert (edit.status_code, patch.status_code, status.status_code, convert.status_code) == (refused,) * 4
+        assert Customer.objects.count() == 0

@@ -29,6 +29,8 @@ from crm.customers.services import contact_delete, customer_delete
 from crm.customers.tests.factories import a_contact, a_customer
 from crm.identity.models import User
 from crm.identity.services import preference_set, token_create
+from crm.leads.services import lead_delete
+from crm.leads.tests.factories import a_lead
 
 FEW = 5
 MANY = 30
@@ -418,12 +420,14 @@ def test_trash_queries_do_not_grow_with_deleted_records(
             contact_delete(actor=system_actor("test"), contact_id=contact.pk)
             assert contact.customer_id is not None
             customer_delete(actor=system_actor("test"), customer_id=contact.customer_id)
+            lead = a_lead(org.rep_a1, name=f"{CONTACT}线索")
+            lead_delete(actor=system_actor("test"), lead_id=lead.pk)
 
     _assert_flat(
         _as(org, org.director),
         "/trash/",
         deleted,
         marker=CONTACT,
-        budget=5,
+        budget=6,
         assert_max=django_assert_max_num_queries,
     )

@@ -9,16 +9,18 @@ from crm.api import errors
 from crm.api.auth import AUTH
 from crm.customers.api import contacts_router, customers_router
 from crm.identity.api import router as identity_router
+from crm.leads.api import router as leads_router
 
 api = NinjaAPI(
     title="CRM API",
     version="1.0.0",
-    description="Customers, contacts and follow-ups. Authenticate with a personal token: "
+    description="Leads, customers, contacts and follow-ups. Authenticate with a personal token: "
     "`Authorization: Bearer crm_…` (create one under Settings → API tokens).",
     auth=AUTH,
     urls_namespace="api-v1",
 )
 errors.install(api)
+api.add_router("/leads", leads_router)
 api.add_router("/customers", customers_router)
 api.add_router("/contacts", contacts_router)
 api.add_router("/activities", activities_router)

@@ -155,3 +155,26 @@ class CreateSearchIndex(Operation):
         if vendor == "postgresql":
             return [f"DROP INDEX IF EXISTS {t}_search_trgm"]
         return []
+
+
+class DropSearchIndex(CreateSearchIndex):
+    """Set SQLite's search index aside before an operation that rebuilds the table.
+
+    SQLite adds most columns by copying the table into a new one, which drops the table's
+    triggers and so silently stops the index from following changes; put this before such an
+    operation and a CreateSearchIndex after it. PostgreSQL keeps its index through
+    ALTER TABLE, so there this does nothing.
+    """
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            for statement in self._backward_sql("sqlite"):
+                schema_editor.execute(statement)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "sqlite":
+            for statement in self._forward_sql("sqlite"):
+                schema_editor.execute(statement)
+
+    def describe(self) -> str:
+        return f"Set aside the search index on {self.table}.search_text"

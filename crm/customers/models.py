@@ -77,6 +77,8 @@ class OwnedRecord(SoftDeleteModel, VersionedModel, TimeStampedModel):
     )
     external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True)
     search_text = models.TextField(default="", editable=False)
+    # The duplicate-check key of the name (crm.customers.duplicates.normalise), kept by services.
+    name_key = models.CharField(max_length=200, default="", editable=False)
 
     class Meta:
         abstract = True
@@ -125,6 +127,11 @@ class Customer(OwnedRecord):
             models.Index(fields=["grade", "-created_at", "-id"], name="customer_grade_created"),
             models.Index(fields=["industry", "-created_at", "-id"], name="customer_industry_created"),
             models.Index(fields=["province", "city", "-created_at"], name="customer_region_created"),
+            # Duplicate check: indexed equality on each match key, and ordered scans for blocking.
+            models.Index(fields=["name_key", "id"], name="customer_name_key"),
+            models.Index(fields=["credit_code", "id"], name="customer_credit_code"),
+            models.Index(fields=["phone", "id"], name="customer_phone"),
+            models.Index(fields=["email", "id"], name="customer_email"),
             # Only deleted rows, in recycle-bin order: an index of every row's deleted_at would
             # tempt SQLite into answering `deleted_at IS NULL` lists from it and sorting them all.
             models.Index(
@@ -178,6 +185,10 @@ class Contact(OwnedRecord):
             models.Index(fields=["owner", "-created_at", "-id"], name="contact_owner_created"),
             models.Index(fields=["team", "-created_at", "-id"], name="contact_team_created"),
             models.Index(fields=["customer", "-created_at"], name="contact_customer"),
+            models.Index(fields=["name_key", "id"], name="contact_name_key"),
+            models.Index(fields=["mobile", "id"], name="contact_mobile"),
+            models.Index(fields=["phone", "id"], name="contact_phone"),
+            models.Index(fields=["email", "id"], name="contact_email"),
             models.Index(
                 fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="contact_deleted_updated"
             ),

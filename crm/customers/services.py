@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +17,7 @@ from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.core.search import build_search_text
+from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import Contact, Customer, Tag
 from crm.customers.presentation import conflict_rows
 from crm.customers.validation import clean_fields, contact_cleaners, customer_cleaners
@@ -56,6 +57,15 @@ def _customer_search_text(customer: Customer) -> str:
         phones=[customer.phone],
         others=[customer.email, customer.credit_code, customer.website],
     )
+
+
+def _keep_derived_columns(record: Customer | Contact) -> dict[str, str]:
+    """Refresh the search text and duplicate-check key of `record`; returns them as columns."""
+    if isinstance(record, Customer):
+        record.search_text, record.name_key = _customer_search_text(record), company_key(record.name)
+    else:
+        record.search_text, record.name_key = _contact_search_text(record), person_key(record.name)
+    return {"search_text": record.search_text, "name_key": record.name_key}
 
 
 def _contact_search_text(contact: Contact) -> str:
@@ -115,7 +125,7 @@ def customer_create(*, actor: Actor, values: dict[str, Any]) -> Customer:
     with transaction.atomic():
         _check_external_id(Customer, cleaned.get("external_id"), None)
         customer = Customer(**cleaned, owner=owner, team_id=owner.team_id)
-        customer.search_text = _customer_search_text(customer)
+        _keep_derived_columns(customer)
         try:
             customer.save()
         except IntegrityError as exc:
@@ -154,8 +164,7 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, values: dic
             after["tags"] = [tag.name for tag in tags]
         else:
             after["tags"] = before["tags"]
-        customer.search_text = _customer_search_text(customer)
-        columns = {"search_text": customer.search_text, "team_id": customer.team_id}
+        columns = {**_keep_derived_columns(customer), "team_id": customer.team_id}
         with _conflict_shown_to(actor, customer):
             save_versioned(
                 actor=actor,
@@ -218,7 +227,7 @@ def contact_create(*, actor: Actor, values: dict[str, Any]) -> Contact:
     with transaction.atomic():
         _check_external_id(Contact, cleaned.get("external_id"), None)
         contact = Contact(**cleaned, customer=customer, owner=owner, team_id=owner.team_id)
-        contact.search_text = _contact_search_text(contact)
+        _keep_derived_columns(contact)
         contact.save()
         audit_record(actor=actor, verb=Verb.CREATE, target=contact, changes=diff({}, snapshot(contact, CONTACT_FIELDS)))
     return contact
@@ -245,7 +254,7 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[
         if "owner_id" in values:
             owner = _owner(actor, values["owner_id"], default_to_actor=False)
             contact.owner, contact.team_id = owner, owner.team_id
-        contact.search_text = _contact_search_text(contact)
+        columns = {**_keep_derived_columns(contact), "team_id": contact.team_id}
         with _conflict_shown_to(actor, contact):
             save_versioned(
                 actor=actor,
@@ -253,7 +262,7 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[
                 expected_version=version,
                 before=before,
                 after=snapshot(contact, fields),
-                extra_columns={"search_text": contact.search_text, "team_id": contact.team_id},
+                extra_columns=columns,
             )
     return contact
 
@@ -303,3 +312,49 @@ def records_follow_owner_team(*, actor: Actor, user_id: int) -> int:
                 changes={"records_moved_to_team": [None, owner.team_id], "records": moved},
             )
     return moved
+
+
+def _refresh_name_keys[R: (Customer, Contact)](
+    model: type[R], key_of: Callable[[str], str], batch_size: int, progress: Callable[[int], None] | None
+) -> int:
+    changed = 0
+    last_id = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                model.all_objects.filter(pk__gt=last_id)
+                .order_by("pk")
+                .values_list("pk", "name", "name_key")[:batch_size]
+            )
+            if not rows:
+                break
+            stale = [model(pk=pk, name_key=key_of(name)) for pk, name, key in rows if key != key_of(name)]
+            if stale:
+                model.all_objects.bulk_update(stale, ["name_key"], batch_size=500)
+            changed += len(stale)
+        last_id = rows[-1][0]
+        if progress is not None:
+            progress(len(rows))
+    return changed
+
+
+def duplicate_keys_refresh(
+    *, actor: Actor, object_type: str, batch_size: int = 2000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Recompute the duplicate-check name key of every customer or contact, in batches.
+
+    Rows written before the keys existed (or after the normalisation rules changed) get their
+    key here; returns how many rows changed. One summary audit entry is written.
+    """
+    if not actor.is_system:
+        raise PermissionDenied("Only a system process may rebuild duplicate-check keys.")
+    if object_type == "customers":
+        changed = _refresh_name_keys(Customer, company_key, batch_size, progress)
+    else:
+        changed = _refresh_name_keys(Contact, person_key, batch_size, progress)
+    if changed:
+        with transaction.atomic():
+            audit_record(
+                actor=actor, verb=Verb.UPDATE, target_type=f"customers.{object_type}", changes={"name_keys": changed}
+            )
+    return changed

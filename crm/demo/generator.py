@@ -26,6 +26,7 @@ from crm.core.bulk_loading import plain_indexes_deferred
 from crm.core.credit_code import ALPHABET, check_character
 from crm.core.pinyin import pinyin_forms
 from crm.core.search import search_index_deferred
+from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import CompanySize, Contact, Customer, CustomerSource, Grade, LifecycleStage, Tag
 from crm.demo import vocabulary as words
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
@@ -295,7 +296,7 @@ def _load(
         [
             "name", "credit_code", "grade", "industry", "province", "city", "district", "street", "size",
             "annual_revenue", "phone", "source", "lifecycle_stage", "owner_id", "team_id", "created_at",
-            "updated_at", "search_text",
+            "updated_at", "search_text", "name_key",
         ],
     )  # fmt: skip
     revenue_value = _db_value(Customer, "annual_revenue")
@@ -330,7 +331,7 @@ def _load(
                 (
                     name, credit, grade, industry, region[1], region[2], district, street, size,
                     revenue_value(revenue), phone, source, stage, owner_id, team_id, at(created), at(updated),
-                    _search_text(name, full, initials, [phone], [credit]),
+                    _search_text(name, full, initials, [phone], [credit]), company_key(name),
                 )
             )  # fmt: skip
         with transaction.atomic():
@@ -347,7 +348,7 @@ def _load(
         Contact,
         [
             "name", "customer_id", "title", "deal_role", "mobile", "email", "wechat", "owner_id", "team_id",
-            "created_at", "updated_at", "search_text",
+            "created_at", "updated_at", "search_text", "name_key",
         ],
     )  # fmt: skip
     deal_roles = ["decision_maker", "influencer", "user", "technical", "purchasing"]
@@ -372,7 +373,7 @@ def _load(
                 (
                     name, customer_ids[customer_offset], title, deal_role, mobile, email, f"wx_{full}{index % 1000}",
                     owner_id, team_id, created_value, created_value,
-                    _search_text(name, full, initials, [mobile], [email]),
+                    _search_text(name, full, initials, [mobile], [email]), person_key(name),
                 )
             )  # fmt: skip
         with transaction.atomic():

@@ -19,6 +19,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     actor = web_actor(user)
     items = [
         {"url": reverse("web:home"), "label": _("Home"), "icon": "home", "key": "home"},
+        {"url": reverse("leads:list"), "label": _("Leads"), "icon": "inbox", "key": "leads"},
         {"url": reverse("customers:list"), "label": _("Customers"), "icon": "building", "key": "customers"},
         {"url": reverse("contacts:list"), "label": _("Contacts"), "icon": "user", "key": "contacts"},
         {"url": reverse("web:trash"), "label": _("Recycle bin"), "icon": "trash", "key": "trash"},

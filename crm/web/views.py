@@ -26,6 +26,7 @@ from crm.customers.selectors import (
 )
 from crm.identity.rights import can_view_audit
 from crm.identity.selectors import user_list, user_names
+from crm.leads.selectors import LeadFilters, lead_page
 
 
 @login_required
@@ -100,7 +101,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def trash_view(request: HttpRequest) -> HttpResponse:
-    """Deleted customers and contacts the user may see, newest deletion first."""
+    """Deleted leads, customers and contacts the user may see, newest deletion first."""
     actor = web_actor(request.user)
     customers = customer_page(
         viewer=actor, filters=CustomerFilters(deleted=True, sort="-updated_at"), cursor=None, size=100, with_tags=False
@@ -108,7 +109,9 @@ def trash_view(request: HttpRequest) -> HttpResponse:
     contacts = contact_page(
         viewer=actor, filters=ContactFilters(deleted=True, sort="-updated_at"), cursor=None, size=100
     )
-    return render(request, "web/trash.html", {"customers": customers.items, "contacts": contacts.items})
+    leads = lead_page(viewer=actor, filters=LeadFilters(deleted=True, sort="-updated_at"), cursor=None, size=100)
+    context = {"leads": leads.items, "customers": customers.items, "contacts": contacts.items}
+    return render(request, "web/trash.html", context)
 
 
 def health_view(request: HttpRequest) -> HttpResponse:

@@ -4,6 +4,7 @@ from django.db import connection
 from conftest import ensure_builtin_roles
 from crm.activities.models import Activity
 from crm.core.actors import system_actor
+from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import Contact, Customer
 from crm.customers.selectors import CustomerFilters, customer_list
 from crm.customers.services import customer_create
@@ -96,3 +97,15 @@ def test_customers_created_after_generation_are_searchable_at_once() -> None:
     # then the search index knows it without a rebuild
     found = customer_list(viewer=system_actor("test"), filters=CustomerFilters(q="云帆新材料"))
     assert [c.name for c in found] == ["苏州云帆新材料有限公司"]
+
+
+def test_demo_rows_carry_the_duplicate_check_keys_the_services_would_write() -> None:
+    # given generated demo data
+    _generate(30)
+
+    # then every customer and contact has the name key of its name
+    customers = list(Customer.objects.values_list("name", "name_key"))
+    contacts = list(Contact.objects.values_list("name", "name_key"))
+    assert [key for _name, key in customers] == [company_key(name) for name, _key in customers]
+    assert [key for _name, key in contacts] == [person_key(name) for name, _key in contacts]
+    assert Customer.objects.filter(name_key="字节跳动").count() == 1

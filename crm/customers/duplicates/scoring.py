@@ -1,0 +1,193 @@
+"""Scoring a pair of records: 0–100 and the reasons, from whichever fields both have.
+
+A record is a plain dict (see `Record`); a value missing on either side neither adds nor
+subtracts. A valid unified social credit code is a hard key: equal codes score 100.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, TypedDict
+
+from crm.customers.duplicates.normalise import (
+    address_key,
+    company_keys,
+    company_region,
+    credit_code_key,
+    email_key,
+    person_key,
+    person_written,
+    phone_key,
+    website_key,
+)
+
+# Weights: a shared phone or email alone is a likely duplicate (50); a company name alone is
+# suggestive (core 50, loose 40, typo 30); a person's name needs one more fact to reach 50.
+SAME_CREDIT_CODE = 100
+DIFFERENT_CREDIT_CODE = -50
+SAME_PHONE = 50
+SAME_EMAIL = 50
+SAME_COMPANY_CORE = 50
+SAME_COMPANY_LOOSE = 40
+COMPANY_TYPO = 30
+DIFFERENT_REGION = -20
+SAME_WEBSITE = 40
+SAME_PERSON_NAME = 35
+PERSON_NAME_SOUNDS_SAME = 30
+PERSON_NAME_TYPO = 25
+SAME_BIRTHDAY = 20
+DIFFERENT_BIRTHDAY = -30
+SAME_CUSTOMER = 20
+SAME_ADDRESS = 15
+
+
+class Record(TypedDict, total=False):
+    """The fields a comparison may use; leads, customers and contacts fill what they have."""
+
+    company: str
+    person: str
+    credit_code: str
+    phones: list[str]
+    email: str
+    website: str
+    birthday: dt.date | None
+    address: str
+    customer_id: int | None
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Damerau-Levenshtein distance (optimal string alignment): one swap of neighbours counts 1."""
+    if a == b:
+        return 0
+    if not a or not b:
+        return max(len(a), len(b))
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, start=1):
+        current = [i, *([0] * len(b))]
+        for j, cb in enumerate(b, start=1):
+            cost = 0 if ca == cb else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _allowed_typos(text: str) -> int:
+    """One typo in a short string, one more per six characters (CJK characters count as three)."""
+    weight = sum(3 if "\u3400" <= ch <= "\u9fff" else 1 for ch in text)
+    return 1 + weight // 18 if weight >= 4 else 0
+
+
+def _is_typo(a: str, b: str) -> bool:
+    if not a or not b or a == b:
+        return False
+    allowed = min(_allowed_typos(a), _allowed_typos(b))
+    return allowed > 0 and abs(len(a) - len(b)) <= allowed and edit_distance(a, b) <= allowed
+
+
+def _initials_match(a: str, b: str) -> bool:
+    """`w zhang` ~ `wei zhang`: same number of tokens, each equal or an initial of the other."""
+    left, right = a.split(), b.split()
+    if len(left) != len(right) or len(left) < 2:
+        return False
+    used = False
+    for x, y in zip(left, right, strict=True):
+        if x == y:
+            continue
+        if (len(x) == 1 and y.startswith(x)) or (len(y) == 1 and x.startswith(y)):
+            used = True
+            continue
+        return False
+    return used
+
+
+def _phones(values: Iterable[str]) -> set[str]:
+    return {key for key in (phone_key(value) for value in values) if key}
+
+
+def _company(a: str, b: str) -> tuple[int, str] | None:
+    (core_a, loose_a), (core_b, loose_b) = company_keys(a), company_keys(b)
+    if not core_a or not core_b:
+        return None
+    if core_a == core_b:
+        return SAME_COMPANY_CORE, f"company name ~ {core_a}"
+    if loose_a == loose_b:
+        return SAME_COMPANY_LOOSE, f"company name ~ {loose_a}"
+    if _is_typo(core_a, core_b) or _is_typo(loose_a, loose_b):
+        return COMPANY_TYPO, f"company name typo {a}/{b}"
+    return None
+
+
+def _person(a: str, b: str) -> tuple[int, str] | None:
+    written_a, written_b = person_written(a), person_written(b)
+    if not written_a or not written_b:
+        return None
+    key_a, key_b = person_key(a), person_key(b)
+    if written_a == written_b or (key_a == key_b and not _has_cjk(a) and not _has_cjk(b)):
+        return SAME_PERSON_NAME, f"same name {a}"
+    if key_a == key_b:
+        # Two Chinese spellings with one pinyin are a typical input-method slip (张伟/张玮).
+        label = "name typo" if _has_cjk(a) and _has_cjk(b) else "name sounds the same"
+        return PERSON_NAME_SOUNDS_SAME, f"{label} {a}/{b}"
+    if _initials_match(key_a, key_b):
+        return PERSON_NAME_TYPO, f"name abbreviated {a}/{b}"
+    same_script = _has_cjk(a) == _has_cjk(b)
+    if (same_script and _is_typo(written_a, written_b)) or _is_typo(key_a.replace(" ", ""), key_b.replace(" ", "")):
+        return PERSON_NAME_TYPO, f"name typo {a}/{b}"
+    return None
+
+
+def _has_cjk(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def score(a: Record | dict[str, Any], b: Record | dict[str, Any]) -> tuple[int, list[str]]:
+    """How likely `a` and `b` are the same company or person (0–100), and why."""
+    points = 0
+    reasons: list[str] = []
+
+    def add(weight: int, reason: str) -> None:
+        nonlocal points
+        points += weight
+        reasons.append(reason)
+
+    code_a, code_b = credit_code_key(a.get("credit_code") or ""), credit_code_key(b.get("credit_code") or "")
+    if code_a and code_a == code_b:
+        add(SAME_CREDIT_CODE, f"same credit code {code_a}")
+    elif code_a and code_b:
+        add(DIFFERENT_CREDIT_CODE, "different credit codes")
+    shared_phones = _phones(a.get("phones") or []) & _phones(b.get("phones") or [])
+    for phone in sorted(shared_phones)[:1]:
+        add(SAME_PHONE, f"same phone {phone}")
+    email_a, email_b = email_key(a.get("email") or ""), email_key(b.get("email") or "")
+    if email_a and email_a == email_b:
+        add(SAME_EMAIL, f"same email {email_a}")
+    company = _company(a.get("company") or "", b.get("company") or "")
+    if company:
+        add(*company)
+        # 北京华信科技 and 成都华信科技 are usually two companies; a region missing on one side says nothing.
+        region_a, region_b = company_region(a.get("company") or ""), company_region(b.get("company") or "")
+        if region_a and region_b and region_a != region_b:
+            add(DIFFERENT_REGION, f"different regions {region_a}/{region_b}")
+    site_a, site_b = website_key(a.get("website") or ""), website_key(b.get("website") or "")
+    if site_a and site_a == site_b:
+        add(SAME_WEBSITE, f"same website {site_a}")
+    person = _person(a.get("person") or "", b.get("person") or "")
+    if person:
+        add(*person)
+    birthday_a, birthday_b = a.get("birthday"), b.get("birthday")
+    if birthday_a and birthday_b:
+        if birthday_a == birthday_b:
+            add(SAME_BIRTHDAY, f"same birthday {birthday_a.isoformat()}")
+        else:
+            add(DIFFERENT_BIRTHDAY, "different birthdays")
+    customer_a, customer_b = a.get("customer_id"), b.get("customer_id")
+    if customer_a and customer_a == customer_b:
+        add(SAME_CUSTOMER, "same customer")
+    address_a, address_b = address_key(a.get("address") or ""), address_key(b.get("address") or "")
+    if address_a and address_a == address_b:
+        add(SAME_ADDRESS, "same address")
+    return max(0, min(100, points)), reasons

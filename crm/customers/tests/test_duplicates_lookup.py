@@ -1,0 +1,120 @@
+"""Candidate lookup for one new record against the database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import Org
+from crm.customers.duplicates.lookup import duplicate_candidates
+from crm.customers.models import Contact, Customer
+from crm.customers.services import customer_update
+from crm.customers.tests.factories import a_contact, a_customer
+
+
+def test_services_keep_the_name_key(org: Org) -> None:
+    # given a customer and a contact created through the services
+    customer = a_customer(org.rep_a1, name="北京字节跳动科技有限公司")
+    contact = a_contact(org.rep_a1, customer, name="Zhang Wei")
+
+    # when the customer is renamed
+    customer_update(
+        actor=org.actor(org.rep_a1), customer_id=customer.pk, version=1, values={"name": "上海华信科技有限公司"}
+    )
+
+    # then both keys follow their names
+    assert Customer.objects.get(pk=customer.pk).name_key == "华信"
+    assert Contact.objects.get(pk=contact.pk).name_key == "wei zhang"
+
+
+def test_finds_a_customer_by_a_variant_of_its_name(org: Org) -> None:
+    # given 北京字节跳动科技有限公司 and an unrelated customer
+    wanted = a_customer(org.rep_a1, name="北京字节跳动科技有限公司")
+    a_customer(org.rep_a1, name="上海华信科技有限公司")
+
+    # when a rep types 字节跳动(北京)科技有限公司
+    found = duplicate_candidates(
+        viewer=org.actor(org.rep_a1), values={"name": "字节跳动（北京）科技有限公司"}, object_type="customers"
+    )
+
+    # then the existing customer is the one candidate, with the reason
+    assert [(c.record_id, c.score, c.reasons) for c in found] == [(wanted.pk, 50, ["company name ~ 字节跳动科技"])]
+
+
+def test_finds_a_customer_by_credit_code_phone_or_email(org: Org) -> None:
+    # given three customers, each sharing one key with the new record
+    by_code = a_customer(org.rep_a1, name="甲", credit_code="91350100M000100Y43")
+    by_phone = a_customer(org.rep_a1, name="乙", phone="010-62345678")
+    by_email = a_customer(org.rep_a1, name="丙", email="info@example.cn")
+
+    # when the new record has all three keys
+    found = duplicate_candidates(
+        viewer=org.actor(org.rep_a1),
+        values={
+            "name": "丁",
+            "credit_code": "91350100m000100y43",
+            "phone": "+86 10 6234 5678",
+            "email": " INFO@example.cn",
+        },
+        object_type="customers",
+    )
+
+    # then all three are found, the hard key first
+    assert [(c.record_id, c.score) for c in found] == [(by_code.pk, 100), (by_email.pk, 50), (by_phone.pk, 50)]
+
+
+def test_finds_a_contact_by_mobile_in_either_column_and_by_name(org: Org) -> None:
+    # given a contact with a mobile and another with the same name at one customer
+    customer = a_customer(org.rep_a1)
+    by_mobile = a_contact(org.rep_a1, customer, name="李娜", mobile="13900001111", email="")
+    by_name = a_contact(org.rep_a1, customer, name="张伟", mobile="", email="", birthday=dt.date(1990, 5, 1))
+
+    # when a new contact 张玮 comes with that mobile written as a phone
+    found = duplicate_candidates(
+        viewer=org.actor(org.rep_a1),
+        values={"name": "Zhang Wei", "phone": "139 0000 1111", "customer_id": customer.pk, "birthday": "1990-05-01"},
+        object_type="contacts",
+    )
+
+    # then both are found with their reasons
+    assert [(c.record_id, c.score, c.reasons) for c in found] == [
+        (by_name.pk, 70, ["name sounds the same Zhang Wei/张伟", "same birthday 1990-05-01", "same customer"]),
+        (by_mobile.pk, 70, ["same phone +8613900001111", "same customer"]),
+    ]
+
+
+def test_a_record_the_viewer_may_not_see_shows_only_owner_and_date(org: Org) -> None:
+    # given a customer owned by a rep in another region
+    hidden = a_customer(org.rep_n1, name="北京字节跳动科技有限公司", phone="13812345678")
+
+    # when a rep in east_a checks a new record with the same phone
+    found = duplicate_candidates(
+        viewer=org.actor(org.rep_a1), values={"name": "字节跳动", "phone": "13812345678"}, object_type="customers"
+    )
+
+    # then the candidate has no id, name or reasons, only who owns it and since when
+    [candidate] = found
+    assert (candidate.visible, candidate.record_id, candidate.name, candidate.reasons) == (False, None, "", [])
+    assert candidate.score == 90
+    assert candidate.summary == f"owned by 刘洋 since {hidden.created_at.date().isoformat()}"
+
+
+def test_lookup_is_a_few_indexed_queries_and_skips_the_record_itself(org: Org) -> None:
+    # given a customer
+    customer = a_customer(org.rep_a1, name="北京字节跳动科技有限公司", phone="13812345678", email="a@example.cn")
+
+    # when it is checked against the database on edit
+    with CaptureQueriesContext(connection) as queries:
+        found = duplicate_candidates(
+            viewer=org.actor(org.rep_a1),
+            values={"name": customer.name, "phone": customer.phone, "email": customer.email},
+            object_type="customers",
+            exclude_id=customer.pk,
+        )
+
+    # then it does not find itself, with one bounded query per key (no owners to look up)
+    assert found == []
+    assert len(queries) == 3
+    assert all("LIMIT 50" in query["sql"] for query in queries.captured_queries)

@@ -1,0 +1,207 @@
+"""Leads API: `/api/v1/leads`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from crm.api.schemas import ERRORS
+from crm.core.actors import Actor, api_actor
+from crm.leads import selectors, services
+from crm.leads.models import Lead
+from crm.leads.presentation import shown_email, shown_phone
+
+router = Router(tags=["leads"])
+
+
+def _actor(request: HttpRequest) -> Actor:
+    return api_actor(request.user)
+
+
+class UserRef(Schema):
+    id: int
+    name: str
+
+
+class LeadIn(Schema):
+    name: str
+    company_name: str = ""
+    title: str = ""
+    mobile: str = ""
+    phone: str = ""
+    email: str = ""
+    wechat: str = ""
+    province: str = ""
+    city: str = ""
+    industry: str = ""
+    annual_revenue: Decimal | None = Field(None, description="In CNY.")
+    notes: str = ""
+    channel: str = Field(
+        "", description="web_form, import, api, manual, event, referral, advertising or other; api when left out."
+    )
+    campaign: str = ""
+    raw_submission: dict[str, Any] = {}
+    owner_id: int | None = None
+    external_id: str | None = None
+
+
+class LeadPatch(Schema):
+    version: int = Field(description="The version you read; a newer one on the server gives 409.")
+    name: str | None = None
+    company_name: str | None = None
+    title: str | None = None
+    mobile: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    wechat: str | None = None
+    province: str | None = None
+    city: str | None = None
+    industry: str | None = None
+    annual_revenue: Decimal | None = None
+    notes: str | None = None
+    channel: str | None = None
+    campaign: str | None = None
+    owner_id: int | None = None
+    external_id: str | None = None
+
+
+class LeadOut(Schema):
+    id: int
+    version: int
+    name: str
+    company_name: str
+    title: str
+    mobile: str
+    phone: str
+    email: str
+    wechat: str
+    province: str
+    city: str
+    industry: str
+    annual_revenue: Decimal | None
+    notes: str
+    channel: str
+    campaign: str
+    raw_submission: dict[str, Any]
+    status: str
+    unqualified_reason: str
+    converted_customer_id: int | None
+    converted_contact_id: int | None
+    converted_at: dt.datetime | None
+    owner: UserRef
+    team_id: int | None
+    external_id: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    next_cursor: str | None
+
+
+class LeadFilter(Schema):
+    q: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    status: str = ""
+    channel: str = ""
+    campaign: str = ""
+    created_from: dt.date | None = None
+    created_to: dt.date | None = None
+    sort: str = Field("-created_at", pattern=r"^(-created_at|created_at|-updated_at|name)$")
+    cursor: str | None = None
+    limit: int = Field(25, ge=1, le=100)
+
+
+class StatusIn(Schema):
+    status: str
+    reason: str = Field("", description="Required when the status is unqualified.")
+    version: int | None = Field(None, description="The version you read; a newer one on the server gives 409.")
+
+
+class ConvertIn(Schema):
+    customer_id: int | None = Field(None, description="Add the contact to this customer instead of creating one.")
+
+
+def lead_out(actor: Actor, lead: Lead) -> dict[str, Any]:
+    data = {field: getattr(lead, field) for field in LeadOut.model_fields if hasattr(lead, field)}
+    data["mobile"] = shown_phone(actor, lead, lead.mobile)
+    data["phone"] = shown_phone(actor, lead, lead.phone)
+    data["email"] = shown_email(actor, lead, lead.email)
+    data["owner"] = {"id": lead.owner_id, "name": str(lead.owner)}
+    return data
+
+
+def _fresh(actor: Actor, lead_id: int) -> dict[str, Any]:
+    return lead_out(actor, selectors.lead_get(viewer=actor, lead_id=lead_id))
+
+
+@router.get("", response={200: LeadPage, **ERRORS}, operation_id="list_leads")
+def list_leads(request: HttpRequest, filters: Query[LeadFilter]) -> dict[str, Any]:
+    """Leads you may see, newest first by default; follow `next_cursor` for more."""
+    actor = _actor(request)
+    values = filters.dict(exclude={"cursor", "limit"})
+    page = selectors.lead_page(
+        viewer=actor, filters=selectors.LeadFilters(**values), cursor=filters.cursor, size=filters.limit
+    )
+    return {"items": [lead_out(actor, lead) for lead in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("", response={201: LeadOut, **ERRORS}, operation_id="create_lead")
+def create_lead(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, Any]]:
+    actor = _actor(request)
+    lead = services.lead_create(actor=actor, values=payload.dict())
+    return 201, _fresh(actor, lead.pk)
+
+
+@router.get("/{lead_id}", response={200: LeadOut, **ERRORS}, operation_id="get_lead")
+def get_lead(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    return _fresh(_actor(request), lead_id)
+
+
+@router.patch("/{lead_id}", response={200: LeadOut, **ERRORS}, operation_id="update_lead")
+def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> dict[str, Any]:
+    """Change the fields you send. Send the `version` you read: a newer one gives 409 with the changes."""
+    actor = _actor(request)
+    values = payload.dict(exclude_unset=True)
+    version = values.pop("version")
+    services.lead_update(actor=actor, lead_id=lead_id, version=version, values=values)
+    return _fresh(actor, lead_id)
+
+
+@router.delete("/{lead_id}", response={204: None, **ERRORS}, operation_id="delete_lead")
+def delete_lead(request: HttpRequest, lead_id: int) -> tuple[int, None]:
+    """Move the lead to the recycle bin (restorable)."""
+    services.lead_delete(actor=_actor(request), lead_id=lead_id)
+    return 204, None
+
+
+@router.post("/{lead_id}/restore", response={200: LeadOut, **ERRORS}, operation_id="restore_lead")
+def restore_lead(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    actor = _actor(request)
+    services.lead_restore(actor=actor, lead_id=lead_id)
+    return _fresh(actor, lead_id)
+
+
+@router.post("/{lead_id}/status", response={200: LeadOut, **ERRORS}, operation_id="set_lead_status")
+def set_lead_status(request: HttpRequest, lead_id: int, payload: StatusIn) -> dict[str, Any]:
+    """Move the lead to new, contacted, qualified or unqualified (with a `reason`)."""
+    actor = _actor(request)
+    services.lead_set_status(
+        actor=actor, lead_id=lead_id, status=payload.status, reason=payload.reason, version=payload.version
+    )
+    return _fresh(actor, lead_id)
+
+
+@router.post("/{lead_id}/convert", response={200: LeadOut, **ERRORS}, operation_id="convert_lead")
+def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn) -> dict[str, Any]:
+    """Turn the lead into a contact at a new customer, or at `customer_id`; links are in the answer."""
+    actor = _actor(request)
+    services.lead_convert(actor=actor, lead_id=lead_id, customer_id=payload.customer_id)
+    return _fresh(actor, lead_id)

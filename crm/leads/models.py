@@ -1,0 +1,106 @@
+"""Leads: who showed interest, through which channel, and what became of them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from crm.customers.models import Contact, Customer, OwnedRecord
+
+
+class Channel(models.TextChoices):
+    WEB_FORM = "web_form", _("Web form")
+    IMPORT = "import", pgettext_lazy("lead channel", "Import")
+    API = "api", pgettext_lazy("lead channel", "API")
+    MANUAL = "manual", _("Entered by hand")
+    EVENT = "event", _("Event")
+    REFERRAL = "referral", _("Referral")
+    ADVERTISING = "advertising", _("Advertising")
+    OTHER = "other", _("Other")
+
+
+class LeadStatus(models.TextChoices):
+    NEW = "new", pgettext_lazy("lead status", "New")
+    CONTACTED = "contacted", _("Contacted")
+    QUALIFIED = "qualified", pgettext_lazy("lead status", "Qualified")
+    UNQUALIFIED = "unqualified", _("Unqualified")
+    CONVERTED = "converted", _("Converted")
+
+
+class Lead(OwnedRecord):
+    """A person or company that showed interest, not yet a customer."""
+
+    name = models.CharField(_("name"), max_length=100)
+    company_name = models.CharField(_("company name"), max_length=200, blank=True, default="")
+    title = models.CharField(_("job title"), max_length=100, blank=True, default="")
+    mobile = models.CharField(_("mobile"), max_length=32, blank=True, default="")
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="")
+    email = models.EmailField(_("email"), blank=True, default="")
+    wechat = models.CharField(_("WeChat"), max_length=100, blank=True, default="")
+    province = models.CharField(_("province"), max_length=30, blank=True, default="")
+    city = models.CharField(_("city"), max_length=30, blank=True, default="")
+    industry = models.CharField(_("industry"), max_length=50, blank=True, default="")
+    annual_revenue = models.DecimalField(
+        _("annual revenue (CNY)"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    notes = models.TextField(_("notes"), blank=True, default="")
+    channel = models.CharField(_("lead source"), max_length=20, choices=Channel, default=Channel.MANUAL)
+    campaign = models.CharField(_("campaign"), max_length=100, blank=True, default="")
+    raw_submission = models.JSONField(_("raw submission"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=LeadStatus, default=LeadStatus.NEW)
+    unqualified_reason = models.CharField(_("reason unqualified"), max_length=500, blank=True, default="")
+    converted_customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("converted to customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    converted_contact = models.ForeignKey(
+        Contact,
+        verbose_name=_("converted to contact"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=Q(external_id__isnull=False), name="lead_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["-created_at", "-id"], name="lead_created"),
+            models.Index(fields=["-updated_at", "-id"], name="lead_updated"),
+            models.Index(fields=["name", "id"], name="lead_name"),
+            models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
+            models.Index(fields=["team", "-created_at", "-id"], name="lead_team_created"),
+            models.Index(fields=["status", "-created_at", "-id"], name="lead_status_created"),
+            models.Index(fields=["channel", "-created_at", "-id"], name="lead_channel_created"),
+            models.Index(fields=["campaign", "-created_at", "-id"], name="lead_campaign_created"),
+            models.Index(fields=["converted_customer"], name="lead_converted_customer"),
+            models.Index(fields=["converted_contact"], name="lead_converted_contact"),
+            models.Index(
+                fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="lead_deleted_updated"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def region(self) -> str:
+        return " ".join(part for part in (self.province, self.city) if part)
+
+    @property
+    def is_converted(self) -> bool:
+        return self.status == LeadStatus.CONVERTED

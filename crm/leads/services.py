@@ -1,0 +1,254 @@
+"""Every write to leads: capture, edit, status, recycle bin and conversion."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, cast
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from crm.access.visibility import masks_contact_info, require_change, require_visible
+from crm.audit.models import Verb
+from crm.audit.services import audit_record, diff, save_versioned, snapshot
+from crm.core import clock
+from crm.core.actors import Actor, Source
+from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from crm.core.search import build_search_text
+from crm.customers.models import Customer, CustomerSource
+from crm.customers.presentation import conflict_rows
+from crm.customers.services import _owner, contact_create, customer_create
+from crm.customers.validation import clean_fields
+from crm.leads.models import Channel, Lead, LeadStatus
+from crm.leads.validation import lead_cleaners, status_cleaners
+
+LEAD_FIELDS = [*lead_cleaners().keys(), "owner", "status", "unqualified_reason"]
+MASKED_FIELDS = {"phone", "mobile", "email"}
+SETTABLE_STATUSES = [LeadStatus.NEW, LeadStatus.CONTACTED, LeadStatus.QUALIFIED, LeadStatus.UNQUALIFIED]
+# The customer's source, for the lead channels that have one.
+CUSTOMER_SOURCE_OF_CHANNEL = {
+    Channel.WEB_FORM: CustomerSource.WEBSITE,
+    Channel.EVENT: CustomerSource.EXHIBITION,
+    Channel.REFERRAL: CustomerSource.REFERRAL,
+    Channel.ADVERTISING: CustomerSource.ADVERTISING,
+}
+
+
+def _invalid(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors=[FieldError(field=field, message=message)])
+
+
+def _search_text(lead: Lead) -> str:
+    return build_search_text(
+        names=[lead.name, lead.company_name],
+        phones=[lead.mobile, lead.phone],
+        others=[lead.email, lead.wechat],
+    )
+
+
+def _check_external_id(external_id: str | None, exclude_pk: int | None) -> None:
+    if external_id and Lead.all_objects.filter(external_id=external_id).exclude(pk=exclude_pk or 0).exists():
+        raise _invalid("external_id", _("Another record already uses this external ID."))
+
+
+def _refuse_masked_changes(actor: Actor, lead: Lead, values: dict[str, Any]) -> None:
+    """A viewer who sees phone/email masked cannot overwrite what they cannot read."""
+    if not masks_contact_info(actor, owner_id=lead.owner_id):
+        return
+    for field in MASKED_FIELDS & values.keys():
+        if values[field] != getattr(lead, field):
+            raise _invalid(field, _("You may not change this field of a record you do not own."))
+
+
+@contextmanager
+def _conflict_shown_to(actor: Actor, lead: Lead) -> Iterator[None]:
+    """A refused editor sees what changed as they may see it: labelled, contact details masked."""
+    try:
+        yield
+    except Conflict as exc:
+        exc.extra["changes"] = conflict_rows(actor, cast(Any, lead), exc.extra.get("changes", []))
+        raise
+
+
+def _default_channel(actor: Actor) -> str:
+    return {Source.API: Channel.API, Source.IMPORT: Channel.IMPORT}.get(actor.source, Channel.MANUAL)
+
+
+def lead_create(*, actor: Actor, values: dict[str, Any]) -> Lead:
+    """Capture a lead owned by `values['owner_id']` (default: the actor), always as new."""
+    if actor.user is None and not actor.is_system:
+        raise PermissionDenied(_("Sign in first."))
+    cleaned = clean_fields(values, lead_cleaners())
+    if "name" not in cleaned:
+        raise _invalid("name", _("This field is required."))
+    cleaned["channel"] = cleaned.get("channel") or _default_channel(actor)
+    owner = _owner(actor, values.get("owner_id"))
+    with transaction.atomic():
+        _check_external_id(cleaned.get("external_id"), None)
+        lead = Lead(**cleaned, owner=owner, team_id=owner.team_id)
+        lead.search_text = _search_text(lead)
+        try:
+            lead.save()
+        except IntegrityError as exc:
+            raise _invalid("external_id", _("Another record already uses this external ID.")) from exc
+        audit_record(actor=actor, verb=Verb.CREATE, target=lead, changes=diff({}, snapshot(lead, LEAD_FIELDS)))
+    return lead
+
+
+def lead_update(*, actor: Actor, lead_id: int, version: int, values: dict[str, Any]) -> Lead:
+    """Change a lead the actor may edit; refused with a Conflict if it changed meanwhile."""
+    cleaned = clean_fields(values, lead_cleaners())
+    if "channel" in cleaned and not cleaned["channel"]:
+        del cleaned["channel"]
+    with transaction.atomic():
+        lead = require_visible(actor, Lead.objects.filter(pk=lead_id).first())
+        require_change(actor, lead)
+        _refuse_masked_changes(actor, lead, cleaned)
+        if "external_id" in cleaned:
+            _check_external_id(cleaned["external_id"], lead.pk)
+        fields = [*cleaned.keys()]
+        if "owner_id" in values:
+            fields.append("owner")
+        before = snapshot(lead, fields)
+        for key, value in cleaned.items():
+            setattr(lead, key, value)
+        if "owner_id" in values:
+            owner = _owner(actor, values["owner_id"], default_to_actor=False)
+            lead.owner, lead.team_id = owner, owner.team_id
+        lead.search_text = _search_text(lead)
+        with _conflict_shown_to(actor, lead):
+            save_versioned(
+                actor=actor,
+                instance=lead,
+                expected_version=version,
+                before=before,
+                after=snapshot(lead, fields),
+                extra_columns={"search_text": lead.search_text, "team_id": lead.team_id},
+            )
+    return lead
+
+
+def lead_set_status(*, actor: Actor, lead_id: int, status: str, reason: str = "", version: int | None = None) -> Lead:
+    """Move a lead to another status; "unqualified" needs a reason, "converted" needs lead_convert."""
+    cleaned = clean_fields({"status": status, "unqualified_reason": reason}, status_cleaners())
+    status, reason = cleaned["status"], cleaned["unqualified_reason"]
+    if status not in SETTABLE_STATUSES:
+        raise _invalid("status", _("Choose new, contacted, qualified or unqualified; convert a lead to convert it."))
+    if status == LeadStatus.UNQUALIFIED and not reason:
+        raise _invalid("unqualified_reason", _("Say why this lead is unqualified."))
+    with transaction.atomic():
+        lead = require_visible(actor, Lead.objects.filter(pk=lead_id).first())
+        require_change(actor, lead)
+        if lead.is_converted:
+            raise _invalid("status", _("This lead has been converted; its status can no longer change."))
+        fields = ["status", "unqualified_reason"]
+        before = snapshot(lead, fields)
+        lead.status = status
+        lead.unqualified_reason = reason if status == LeadStatus.UNQUALIFIED else ""
+        with _conflict_shown_to(actor, lead):
+            save_versioned(
+                actor=actor,
+                instance=lead,
+                expected_version=lead.version if version is None else version,
+                before=before,
+                after=snapshot(lead, fields),
+            )
+    return lead
+
+
+def _visible_customer(actor: Actor, customer_id: int) -> Customer:
+    try:
+        return require_visible(actor, Customer.objects.filter(pk=customer_id).first())
+    except NotFound as exc:
+        raise _invalid("customer_id", _("Choose a customer you can see.")) from exc
+
+
+def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None) -> Lead:
+    """Turn a lead into a contact at a new customer, or at an existing one the actor can see.
+
+    The customer, the contact and the lead's new state are written in one transaction; a lead
+    is converted once only, even when two people press the button at the same moment.
+    """
+    already = _("This lead has already been converted.")
+    with transaction.atomic():
+        lead = require_visible(actor, Lead.objects.filter(pk=lead_id).first())
+        require_change(actor, lead)
+        if lead.is_converted:
+            raise ValidationFailed(already)
+        if customer_id is not None:
+            customer = _visible_customer(actor, customer_id)
+        else:
+            customer = customer_create(
+                actor=actor,
+                values={
+                    "name": lead.company_name or lead.name,
+                    "industry": lead.industry,
+                    "province": lead.province,
+                    "city": lead.city,
+                    "annual_revenue": lead.annual_revenue,
+                    "revenue_currency": "CNY",
+                    "phone": lead.phone,
+                    "source": CUSTOMER_SOURCE_OF_CHANNEL.get(Channel(lead.channel), CustomerSource.OTHER),
+                    "notes": lead.notes,
+                    "owner_id": lead.owner_id,
+                },
+            )
+        contact = contact_create(
+            actor=actor,
+            values={
+                "name": lead.name,
+                "title": lead.title,
+                "mobile": lead.mobile,
+                "phone": lead.phone,
+                "email": lead.email,
+                "wechat": lead.wechat,
+                "customer_id": customer.pk,
+                "owner_id": lead.owner_id,
+            },
+        )
+        fields = ["status", "converted_customer", "converted_contact", "converted_at"]
+        before = snapshot(lead, fields)
+        now = clock.now()
+        updated = (
+            Lead.objects.filter(pk=lead.pk)
+            .exclude(status=LeadStatus.CONVERTED)
+            .update(
+                status=LeadStatus.CONVERTED,
+                converted_customer=customer,
+                converted_contact=contact,
+                converted_at=now,
+                updated_at=now,
+                version=F("version") + 1,
+            )
+        )
+        if updated == 0:
+            # Someone converted it between our read and our write: undo the customer and contact.
+            raise ValidationFailed(already)
+        lead.status, lead.converted_at, lead.updated_at = LeadStatus.CONVERTED, now, now
+        lead.converted_customer, lead.converted_contact = customer, contact
+        lead.version += 1
+        audit_record(actor=actor, verb=Verb.UPDATE, target=lead, changes=diff(before, snapshot(lead, fields)))
+    return lead
+
+
+def _set_binned(actor: Actor, lead_id: int, *, binned: bool) -> Lead:
+    """Move a lead into the recycle bin or back out of it, audited; the row itself stays."""
+    with transaction.atomic():
+        candidates = Lead.all_objects.filter(pk=lead_id, deleted_at__isnull=binned)
+        lead = require_visible(actor, candidates.first())
+        require_change(actor, lead)
+        lead.deleted_at = clock.now() if binned else None
+        Lead.all_objects.filter(pk=lead.pk).update(deleted_at=lead.deleted_at)
+        audit_record(actor=actor, verb=Verb.DELETE if binned else Verb.RESTORE, target=lead)
+    return lead
+
+
+def lead_delete(*, actor: Actor, lead_id: int) -> Lead:
+    """Move a lead to the recycle bin; it stays restorable."""
+    return _set_binned(actor, lead_id, binned=True)
+
+
+def lead_restore(*, actor: Actor, lead_id: int) -> Lead:
+    return _set_binned(actor, lead_id, binned=False)
