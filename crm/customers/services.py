@@ -33,7 +33,7 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[FieldError(field=field, message=message)])
 
 
-def _owner(actor: Actor, owner_id: Any, *, default_to_actor: bool = True) -> User:
+def owner_resolve(actor: Actor, owner_id: Any, *, default_to_actor: bool = True) -> User:
     """The requested owner, or the acting user when none is given (on create only)."""
     if owner_id in (None, "") and not default_to_actor:
         raise _invalid("owner", _("Choose an owner."))
@@ -121,7 +121,7 @@ def customer_create(*, actor: Actor, values: dict[str, Any]) -> Customer:
     cleaned = clean_fields(values, customer_cleaners())
     if "name" not in cleaned:
         raise _invalid("name", _("This field is required."))
-    owner = _owner(actor, values.get("owner_id"))
+    owner = owner_resolve(actor, values.get("owner_id"))
     with transaction.atomic():
         _check_external_id(Customer, cleaned.get("external_id"), None)
         customer = Customer(**cleaned, owner=owner, team_id=owner.team_id)
@@ -154,7 +154,7 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, values: dic
         for key, value in cleaned.items():
             setattr(customer, key, value)
         if "owner_id" in values:
-            owner = _owner(actor, values["owner_id"], default_to_actor=False)
+            owner = owner_resolve(actor, values["owner_id"], default_to_actor=False)
             before["owner"] = customer.owner_id
             customer.owner, customer.team_id = owner, owner.team_id
             fields.append("owner")
@@ -223,7 +223,7 @@ def contact_create(*, actor: Actor, values: dict[str, Any]) -> Contact:
         raise _invalid("name", _("This field is required."))
     customer = _contact_customer(actor, values.get("customer_id"))
     owner_id = values.get("owner_id") or (customer.owner_id if customer is not None else None)
-    owner = _owner(actor, owner_id)
+    owner = owner_resolve(actor, owner_id)
     with transaction.atomic():
         _check_external_id(Contact, cleaned.get("external_id"), None)
         contact = Contact(**cleaned, customer=customer, owner=owner, team_id=owner.team_id)
@@ -252,7 +252,7 @@ def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[
         if "customer_id" in values:
             contact.customer = _contact_customer(actor, values["customer_id"])
         if "owner_id" in values:
-            owner = _owner(actor, values["owner_id"], default_to_actor=False)
+            owner = owner_resolve(actor, values["owner_id"], default_to_actor=False)
             contact.owner, contact.team_id = owner, owner.team_id
         columns = {**_keep_derived_columns(contact), "team_id": contact.team_id}
         with _conflict_shown_to(actor, contact):

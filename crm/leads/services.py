@@ -19,7 +19,7 @@ from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, Va
 from crm.core.search import build_search_text
 from crm.customers.models import Customer, CustomerSource
 from crm.customers.presentation import conflict_rows
-from crm.customers.services import _owner, contact_create, customer_create
+from crm.customers.services import contact_create, customer_create, owner_resolve
 from crm.customers.validation import clean_fields
 from crm.leads.models import Channel, Lead, LeadStatus
 from crm.leads.validation import lead_cleaners, status_cleaners
@@ -84,7 +84,7 @@ def lead_create(*, actor: Actor, values: dict[str, Any]) -> Lead:
     if "name" not in cleaned:
         raise _invalid("name", _("This field is required."))
     cleaned["channel"] = cleaned.get("channel") or _default_channel(actor)
-    owner = _owner(actor, values.get("owner_id"))
+    owner = owner_resolve(actor, values.get("owner_id"))
     with transaction.atomic():
         _check_external_id(cleaned.get("external_id"), None)
         lead = Lead(**cleaned, owner=owner, team_id=owner.team_id)
@@ -115,7 +115,7 @@ def lead_update(*, actor: Actor, lead_id: int, version: int, values: dict[str, A
         for key, value in cleaned.items():
             setattr(lead, key, value)
         if "owner_id" in values:
-            owner = _owner(actor, values["owner_id"], default_to_actor=False)
+            owner = owner_resolve(actor, values["owner_id"], default_to_actor=False)
             lead.owner, lead.team_id = owner, owner.team_id
         lead.search_text = _search_text(lead)
         with _conflict_shown_to(actor, lead):
