@@ -30,8 +30,10 @@ from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import CompanySize, Contact, Customer, CustomerSource, Grade, LifecycleStage, Tag
 from crm.demo import vocabulary as words
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
+from crm.leads.services import lead_create
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105  (printed on purpose: these are demo accounts)
+DEMO_LEADS = 40
 BATCH = 5000
 
 Progress = Callable[[str, int], None]
@@ -256,14 +258,49 @@ def generate(
             report=report,
         )
 
+    leads = _demo_leads(rng, reps=reps, count=min(DEMO_LEADS, customers))
     with transaction.atomic():
         audit_record(
             actor=system_actor("demo"),
             verb=Verb.CREATE,
             target_type="demo.dataset",
-            changes={"customers": customers, "contacts": contact_total, "activities": activity_total},
+            changes={
+                "customers": customers,
+                "contacts": contact_total,
+                "activities": activity_total,
+                "leads": leads,
+            },
         )
     return logins
+
+
+def _demo_leads(rng: random.Random, *, reps: list[User], count: int) -> int:
+    """A handful of fresh leads through the leads service, so the lead screens have something to show."""
+    channels = ["web_form", "event", "advertising", "referral", "manual"]
+    campaigns = ["2026 秋季展会", "官网免费试用", "百度推广", "老客户转介绍", ""]
+    for number in range(count):
+        region = words.REGIONS[rng.randrange(len(words.REGIONS))]
+        trade = words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]
+        industry_word, industry = words.INDUSTRIES[rng.randrange(len(words.INDUSTRIES))]
+        owner = reps[number % len(reps)]
+        lead_create(
+            actor=system_actor("demo"),
+            values={
+                "name": words.SURNAMES[rng.randrange(len(words.SURNAMES))]
+                + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))],
+                "company_name": f"{region[0]}{trade}{industry_word}有限公司",
+                "title": rng.choice(words.TITLES),
+                # Prefixes every numbering plan accepts: these go through the service's validation.
+                "mobile": f"{rng.choice(['138', '139', '136', '186', '158', '150'])}{rng.randrange(10**8):08d}",
+                "province": region[1],
+                "city": region[2],
+                "industry": industry,
+                "channel": channels[number % len(channels)],
+                "campaign": campaigns[number % len(campaigns)],
+                "owner_id": owner.pk,
+            },
+        )
+    return count
 
 
 def _load(
