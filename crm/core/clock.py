@@ -13,3 +13,8 @@ def now() -> dt.datetime:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def day_start(day: dt.date) -> dt.datetime:
+    """Midnight at the start of `day` in the organisation's zone (for date-range filters)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))

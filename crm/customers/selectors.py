@@ -9,10 +9,10 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
-from django.utils import timezone
 
 from crm.access.visibility import require_visible, visible
 from crm.core.actors import Actor
+from crm.core.clock import day_start
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.search import search_filter
 from crm.customers.models import Contact, Customer, Tag
@@ -26,10 +26,6 @@ SORTS: dict[str, SortKey] = {
 }
 DEFAULT_SORT = "-created_at"
 EXPORT_LIMIT = 100_000
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @dataclass(frozen=True)
@@ -77,13 +73,13 @@ class ContactFilters:
 
 def _date_ranges(queryset: QuerySet[Any], filters: CustomerFilters | ContactFilters) -> QuerySet[Any]:
     if filters.created_from:
-        queryset = queryset.filter(created_at__gte=_day_start(filters.created_from))
+        queryset = queryset.filter(created_at__gte=day_start(filters.created_from))
     if filters.created_to:
-        queryset = queryset.filter(created_at__lt=_day_start(filters.created_to + dt.timedelta(days=1)))
+        queryset = queryset.filter(created_at__lt=day_start(filters.created_to + dt.timedelta(days=1)))
     if filters.updated_from:
-        queryset = queryset.filter(updated_at__gte=_day_start(filters.updated_from))
+        queryset = queryset.filter(updated_at__gte=day_start(filters.updated_from))
     if filters.updated_to:
-        queryset = queryset.filter(updated_at__lt=_day_start(filters.updated_to + dt.timedelta(days=1)))
+        queryset = queryset.filter(updated_at__lt=day_start(filters.updated_to + dt.timedelta(days=1)))
     return queryset
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -18,6 +17,7 @@ from crm.core.actors import Actor, web_actor
 from crm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, apply_to_form
 from crm.core.htmx import is_htmx
 from crm.core.pagination import InvalidCursor
+from crm.core.params import date_param, int_param
 from crm.core.phone import display_phone
 from crm.customers import selectors, services
 from crm.customers.exporting import export_response
@@ -38,36 +38,22 @@ from crm.identity.services import preference_set
 PAGE_SIZE = 25
 
 
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def customer_filters_from(request: HttpRequest) -> selectors.CustomerFilters:
     get = request.GET
     sort = get.get("sort", selectors.DEFAULT_SORT)
     return selectors.CustomerFilters(
         q=get.get("q", "").strip()[:100],
-        owner_id=_int(get.get("owner")),
-        team_id=_int(get.get("team")),
+        owner_id=int_param(get.get("owner")),
+        team_id=int_param(get.get("team")),
         grade=get.get("grade", "") if get.get("grade") in Grade.values else "",
         tag=get.get("tag", "").strip()[:50],
         industry=get.get("industry", "").strip()[:50],
         province=get.get("province", "").strip()[:30],
         city=get.get("city", "").strip()[:30],
-        created_from=_date(get.get("created_from")),
-        created_to=_date(get.get("created_to")),
-        updated_from=_date(get.get("updated_from")),
-        updated_to=_date(get.get("updated_to")),
+        created_from=date_param(get.get("created_from")),
+        created_to=date_param(get.get("created_to")),
+        updated_from=date_param(get.get("updated_from")),
+        updated_to=date_param(get.get("updated_to")),
         sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT,
     )
 
@@ -77,14 +63,14 @@ def contact_filters_from(request: HttpRequest) -> selectors.ContactFilters:
     sort = get.get("sort", selectors.DEFAULT_SORT)
     return selectors.ContactFilters(
         q=get.get("q", "").strip()[:100],
-        owner_id=_int(get.get("owner")),
-        team_id=_int(get.get("team")),
-        customer_id=_int(get.get("customer")),
+        owner_id=int_param(get.get("owner")),
+        team_id=int_param(get.get("team")),
+        customer_id=int_param(get.get("customer")),
         deal_role=get.get("deal_role", "").strip()[:20],
-        created_from=_date(get.get("created_from")),
-        created_to=_date(get.get("created_to")),
-        updated_from=_date(get.get("updated_from")),
-        updated_to=_date(get.get("updated_to")),
+        created_from=date_param(get.get("created_from")),
+        created_to=date_param(get.get("created_to")),
+        updated_from=date_param(get.get("updated_from")),
+        updated_to=date_param(get.get("updated_to")),
         sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT,
     )
 
@@ -384,7 +370,7 @@ def _contact_values(form: ContactForm) -> dict[str, Any]:
 def contact_create_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
     current = None
-    customer_id = _int(request.GET.get("customer") or request.POST.get("customer_id"))
+    customer_id = int_param(request.GET.get("customer") or request.POST.get("customer_id"))
     if customer_id:
         try:
             current = selectors.customer_get(viewer=actor, customer_id=customer_id)

@@ -8,27 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from crm.access.visibility import require_visible, visible
 from crm.core.actors import Actor
-from crm.core.pagination import Page, SortKey, paginate
+from crm.core.clock import day_start
+from crm.core.pagination import Page, paginate
 from crm.core.search import search_filter
+from crm.customers.selectors import DEFAULT_SORT, SORTS
 from crm.identity.selectors import team_subtree_ids
 from crm.leads.models import Lead
 
-SORTS: dict[str, SortKey] = {
-    "-created_at": SortKey("created_at", descending=True),
-    "created_at": SortKey("created_at", descending=False),
-    "-updated_at": SortKey("updated_at", descending=True),
-    "name": SortKey("name", descending=False),
-}
-DEFAULT_SORT = "-created_at"
 EXPORT_LIMIT = 100_000
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 @dataclass(frozen=True)
@@ -66,9 +56,9 @@ def lead_list(*, viewer: Actor, filters: LeadFilters) -> QuerySet[Lead]:
     if filters.campaign:
         leads = leads.filter(campaign=filters.campaign)
     if filters.created_from:
-        leads = leads.filter(created_at__gte=_day_start(filters.created_from))
+        leads = leads.filter(created_at__gte=day_start(filters.created_from))
     if filters.created_to:
-        leads = leads.filter(created_at__lt=_day_start(filters.created_to + dt.timedelta(days=1)))
+        leads = leads.filter(created_at__lt=day_start(filters.created_to + dt.timedelta(days=1)))
     if filters.q:
         leads = search_filter(leads, filters.q)
     return leads.select_related("owner", "team")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -18,9 +17,11 @@ from crm.core.actors import web_actor
 from crm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, apply_to_form
 from crm.core.htmx import is_htmx
 from crm.core.pagination import InvalidCursor
+from crm.core.params import date_param, int_param
 from crm.core.phone import display_phone
 from crm.customers.exporting import export_response
 from crm.customers.presentation import columns_chosen, row_values
+from crm.customers.selectors import DEFAULT_SORT, SORTS
 from crm.identity.rights import can_export
 from crm.identity.selectors import team_list, user_list
 from crm.leads import selectors, services
@@ -31,33 +32,19 @@ from crm.leads.presentation import LEAD_COLUMNS, shown_email, shown_phone
 PAGE_SIZE = 25
 
 
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _date(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 def lead_filters_from(request: HttpRequest) -> selectors.LeadFilters:
     get = request.GET
-    sort = get.get("sort", selectors.DEFAULT_SORT)
+    sort = get.get("sort", DEFAULT_SORT)
     return selectors.LeadFilters(
         q=get.get("q", "").strip()[:100],
-        owner_id=_int(get.get("owner")),
-        team_id=_int(get.get("team")),
+        owner_id=int_param(get.get("owner")),
+        team_id=int_param(get.get("team")),
         status=get.get("status", "") if get.get("status") in LeadStatus.values else "",
         channel=get.get("channel", "") if get.get("channel") in Channel.values else "",
         campaign=get.get("campaign", "").strip()[:100],
-        created_from=_date(get.get("created_from")),
-        created_to=_date(get.get("created_to")),
-        sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT,
+        created_from=date_param(get.get("created_from")),
+        created_to=date_param(get.get("created_to")),
+        sort=sort if sort in SORTS else DEFAULT_SORT,
     )
 
 
@@ -235,7 +222,9 @@ def lead_status_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 def lead_convert_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     actor = web_actor(request.user)
     try:
-        lead = services.lead_convert(actor=actor, lead_id=lead_id, customer_id=_int(request.POST.get("customer_id")))
+        lead = services.lead_convert(
+            actor=actor, lead_id=lead_id, customer_id=int_param(request.POST.get("customer_id"))
+        )
     except NotFound:
         return _not_found(request)
     except DomainError as exc:

@@ -17,6 +17,7 @@ from crm.audit.selectors import AuditFilters, audit_list
 from crm.core.actors import Source, web_actor
 from crm.core.htmx import is_htmx
 from crm.core.pagination import SortKey, paginate
+from crm.core.params import date_param, int_param
 from crm.customers.selectors import (
     ContactFilters,
     CustomerFilters,
@@ -40,32 +41,18 @@ def home_view(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
-
-
-def _date_or_none(raw: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None
-
-
 @login_required
 def audit_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
     if not can_view_audit(actor):
         return render(request, "web/forbidden.html", status=403)
-    since = _date_or_none(request.GET.get("since"))
-    until = _date_or_none(request.GET.get("until"))
+    since = date_param(request.GET.get("since"))
+    until = date_param(request.GET.get("until"))
     filters = AuditFilters(
-        actor_id=_int_or_none(request.GET.get("actor")),
+        actor_id=int_param(request.GET.get("actor")),
         verb=request.GET.get("verb", "") if request.GET.get("verb") in Verb.values else "",
         target_type=request.GET.get("target_type", "")[:50],
-        target_id=_int_or_none(request.GET.get("target_id")),
+        target_id=int_param(request.GET.get("target_id")),
         source=request.GET.get("source", "") if request.GET.get("source") in Source.values else "",
         since=timezone.make_aware(dt.datetime.combine(since, dt.time.min)) if since else None,
         until=timezone.make_aware(dt.datetime.combine(until + dt.timedelta(days=1), dt.time.min)) if until else None,

@@ -1,0 +1,19 @@
+"""Lenient parsing of query-string filters: a malformed value means "no filter", never an error page."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def int_param(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
+
+
+def date_param(raw: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
