@@ -46,3 +46,23 @@ class VersionedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class ScheduledSlot(models.Model):
+    """One due run of a periodic job; the unique key lets any number of schedulers run safely.
+
+    Each scheduler tries to insert (job, slot) when a slot falls due; only the insert that wins
+    enqueues the task, so a job runs once per slot however many workers carry a scheduler.
+    """
+
+    job = models.CharField(_("job"), max_length=100)
+    slot = models.DateTimeField(_("due at"))
+    enqueued_at = models.DateTimeField(_("enqueued at"), default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("scheduled run")
+        verbose_name_plural = _("scheduled runs")
+        constraints = [models.UniqueConstraint(fields=["job", "slot"], name="scheduled_slot_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job} @ {self.slot:%Y-%m-%d %H:%M}"

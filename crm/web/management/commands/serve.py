@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import subprocess
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -32,10 +35,18 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("CRM_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("CRM_WORKERS", "0")) or None)
         parser.add_argument("--threads", type=int, default=int(os.environ.get("CRM_THREADS", "4")))
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            default=os.environ.get("CRM_EMBEDDED_WORKER", "1") == "0",
+            help="Do not start a background worker beside the server (run `crm worker` separately).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         workers = options["workers"] or (os.cpu_count() or 1) + 1
         self.stdout.write(f"CRM listening on http://{options['host']}:{options['port']} ({workers} workers)")
+        if not options["no_worker"]:
+            self._start_worker()
         _Gunicorn(
             {
                 "bind": f"{options['host']}:{options['port']}",
@@ -48,3 +59,22 @@ class Command(BaseCommand):
                 "loglevel": "warning",
             }
         ).run()
+
+    def _start_worker(self) -> None:
+        """A single-machine install needs imports, reminders and scheduled jobs to run without a
+        second command; larger set-ups run `crm worker` processes of their own (--no-worker)."""
+        worker = subprocess.Popen([sys.executable, "-m", "crm.cli", "worker"])
+        self.stdout.write(f"Background worker started (pid {worker.pid})")
+
+        server_pid = os.getpid()
+
+        def stop() -> None:
+            if os.getpid() != server_pid:
+                return  # a forked gunicorn worker exiting must not stop the shared background worker
+            worker.terminate()
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+
+        atexit.register(stop)
