@@ -12,6 +12,7 @@ urlpatterns = [
     path("customers/", include("crm.customers.urls")),
     path("contacts/", include("crm.customers.contact_urls")),
     path("activities/", include("crm.activities.urls")),
+    path("notifications/", include("crm.notifications.urls")),
     path("api/v1/", api.urls),
     path("ops/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -10,6 +10,7 @@ from crm.api.auth import AUTH
 from crm.customers.api import contacts_router, customers_router
 from crm.identity.api import router as identity_router
 from crm.leads.api import router as leads_router
+from crm.notifications.api import router as notifications_router
 
 api = NinjaAPI(
     title="CRM API",
@@ -25,3 +26,4 @@ api.add_router("/customers", customers_router)
 api.add_router("/contacts", contacts_router)
 api.add_router("/activities", activities_router)
 api.add_router("/me", identity_router)
+api.add_router("/notifications", notifications_router)

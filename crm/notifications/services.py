@@ -54,9 +54,9 @@ def notify(recipients: Iterable[User], notice: Notice) -> list[Notification]:
 
 def notification_mark_read(actor: Actor, notification_id: int) -> int:
     """Mark one of the actor's own notices read; another user's notice is simply not found."""
-    return Notification.objects.filter(
-        pk=notification_id, recipient_id=actor.user_id, read_at__isnull=True
-    ).update(read_at=now())
+    return Notification.objects.filter(pk=notification_id, recipient_id=actor.user_id, read_at__isnull=True).update(
+        read_at=now()
+    )
 
 
 def notification_mark_all_read(actor: Actor) -> int:
