@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -70,10 +72,19 @@ class AuditEntry(models.Model):
     def target_label(self) -> str:
         return type_label(self.target_type)
 
-    def labelled_change_rows(self, names: RelatedNames | None = None) -> list[tuple[str, object, object]]:
-        """`change_rows` as people read them: field labels, choice labels, Yes/No, related names."""
+    def labelled_change_rows(
+        self, names: RelatedNames | None = None, mask: Callable[[str, object], object] | None = None
+    ) -> list[tuple[str, object, object]]:
+        """`change_rows` as people read them: field labels, choice labels, Yes/No, related names.
+
+        `mask(field, value)` lets the caller hide values the viewer may not read (phone numbers, emails).
+        """
         model = model_of(self.target_type)
-        return [
-            (field_label(model, key), value_label(model, key, old, names), value_label(model, key, new, names))
-            for key, old, new in self.change_rows()
-        ]
+        rows = []
+        for key, old, new in self.change_rows():
+            if mask is not None:
+                old, new = mask(key, old), mask(key, new)
+            rows.append(
+                (field_label(model, key), value_label(model, key, old, names), value_label(model, key, new, names))
+            )
+        return rows

@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from crm.access.visibility import masks_contact_info
 from crm.activities.selectors import follow_ups_due
 from crm.audit.labels import related_names, type_label
 from crm.audit.models import Verb
@@ -18,6 +19,7 @@ from crm.core.actors import Source, web_actor
 from crm.core.htmx import is_htmx
 from crm.core.pagination import SortKey, paginate
 from crm.core.params import date_param, int_param
+from crm.core.phone import mask_email, mask_phone
 from crm.customers.selectors import (
     ContactFilters,
     CustomerFilters,
@@ -41,6 +43,16 @@ def home_view(request: HttpRequest) -> HttpResponse:
     )
 
 
+def mask_contact_value(field: str, value: object) -> object:
+    if not value:
+        return value
+    if field in {"phone", "mobile"}:
+        return mask_phone(str(value))
+    if field == "email":
+        return mask_email(str(value))
+    return value
+
+
 @login_required
 def audit_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
@@ -61,6 +73,8 @@ def audit_view(request: HttpRequest) -> HttpResponse:
         audit_list(filters=filters), sort=SortKey("id", descending=True), cursor=request.GET.get("cursor"), size=50
     )
     related = related_names((entry.target_type, entry.changes) for entry in page.items)
+    # The log spans every owner, so a viewer whose role masks contact details sees them masked here too.
+    mask = mask_contact_value if masks_contact_info(actor, owner_id=None) else None
     context = {
         "page": page,
         "verbs": Verb.choices,
@@ -72,6 +86,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
             for target_type in (
                 "customers.customer",
                 "customers.contact",
+                "leads.lead",
                 "activities.activity",
                 "identity.user",
                 "identity.team",
@@ -79,7 +94,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
             )
         ],
         "names": user_names({entry.actor_id for entry in page.items if entry.actor_id}),
-        "rows": [(entry, entry.labelled_change_rows(related)) for entry in page.items],
+        "rows": [(entry, entry.labelled_change_rows(related, mask)) for entry in page.items],
     }
     if is_htmx(request):
         return render(request, "web/audit.html#rows", context)
