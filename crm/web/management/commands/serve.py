@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import atexit
 import os
-import subprocess
+import signal
 import sys
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -63,18 +64,24 @@ class Command(BaseCommand):
     def _start_worker(self) -> None:
         """A single-machine install needs imports, reminders and scheduled jobs to run without a
         second command; larger set-ups run `crm worker` processes of their own (--no-worker)."""
-        worker = subprocess.Popen([sys.executable, "-m", "crm.cli", "worker"])
-        self.stdout.write(f"Background worker started (pid {worker.pid})")
-
+        # A bare pid rather than a Popen object: gunicorn forks its workers from this process, and
+        # each fork's copy of a Popen object would complain at exit that the child still runs.
+        pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "crm.cli", "worker"], os.environ)
+        self.stdout.write(f"Background worker started (pid {pid})")
         server_pid = os.getpid()
 
         def stop() -> None:
             if os.getpid() != server_pid:
                 return  # a forked gunicorn worker exiting must not stop the shared background worker
-            worker.terminate()
             try:
-                worker.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+                os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                        return
+                    time.sleep(0.1)
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, ChildProcessError):
+                return  # already gone (gunicorn's arbiter reaps every child of this process)
 
         atexit.register(stop)
