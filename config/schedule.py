@@ -8,6 +8,17 @@ from crm.core.scheduling import PeriodicJob
 
 SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
+        name="send_task_reminders",
+        task="crm.activities.tasks.send_task_reminders",
+        every=dt.timedelta(minutes=1),
+    ),
+    PeriodicJob(
+        name="send_daily_digest",
+        task="crm.activities.tasks.send_daily_digest",
+        every=dt.timedelta(days=1),
+        at=dt.timedelta(hours=0),  # 08:00 in Asia/Shanghai
+    ),
+    PeriodicJob(
         name="prune_login_attempts",
         task="crm.identity.tasks.prune_login_attempts",
         every=dt.timedelta(hours=1),

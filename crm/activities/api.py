@@ -1,4 +1,4 @@
-"""Follow-ups API: `/api/v1/activities`."""
+"""Follow-ups API: `/api/v1/activities`; tasks: `/api/v1/tasks`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from pydantic import Field
 
 from crm.activities import selectors, services
-from crm.activities.models import Activity
+from crm.activities.models import Activity, Task
 from crm.api.schemas import ERRORS
 from crm.core.actors import Actor, api_actor
+from crm.core.errors import FieldError, ValidationFailed
 
 router = Router(tags=["activities"])
 
@@ -109,4 +111,122 @@ def update_activity(request: HttpRequest, activity_id: int, payload: ActivityPat
 @router.delete("/{activity_id}", response={204: None, **ERRORS}, operation_id="delete_activity")
 def delete_activity(request: HttpRequest, activity_id: int) -> tuple[int, None]:
     services.activity_delete(actor=_actor(request), activity_id=activity_id)
+    return 204, None
+
+
+# Tasks: `/api/v1/tasks` --------------------------------------------------------------------------
+
+tasks_router = Router(tags=["tasks"])
+
+
+class TaskIn(Schema):
+    title: str
+    due_on: dt.date
+    due_time: dt.time | None = None
+    remind_at: dt.datetime | None = None
+    notes: str = ""
+    owner_id: int | None = Field(None, description="Defaults to you; managers may give tasks to their teams")
+    customer_id: int | None = None
+    contact_id: int | None = None
+    related_type: str = Field("", description="Another record the task is about, e.g. `deals.deal`")
+    related_id: int | None = None
+    external_id: str | None = None
+
+
+class TaskPatch(Schema):
+    version: int
+    title: str | None = None
+    due_on: dt.date | None = None
+    due_time: dt.time | None = None
+    remind_at: dt.datetime | None = None
+    notes: str | None = None
+    owner_id: int | None = None
+    customer_id: int | None = None
+    contact_id: int | None = None
+
+
+class TaskOut(Schema):
+    id: int
+    version: int
+    title: str
+    notes: str
+    due_on: dt.date
+    due_time: dt.time | None
+    remind_at: dt.datetime | None
+    status: str
+    done_at: dt.datetime | None
+    owner_id: int
+    customer_id: int | None
+    contact_id: int | None
+    related_type: str
+    related_id: int | None
+    source_activity_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class TaskPage(Schema):
+    items: list[TaskOut]
+    next_cursor: str | None
+
+
+class TaskFilter(Schema):
+    bucket: str = Field("open", description="open, overdue, today, upcoming or done")
+    owner_id: int | None = None
+    customer_id: int | None = None
+    cursor: str | None = None
+    limit: int = Field(25, ge=1, le=100)
+
+
+@tasks_router.get("", response={200: TaskPage, **ERRORS}, operation_id="list_tasks")
+def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> dict[str, Any]:
+    """Tasks you may see: yours, and those of the teams you manage."""
+    if filters.bucket not in selectors.TASK_BUCKETS:
+        raise ValidationFailed(
+            _("Choose one of: %(choices)s.") % {"choices": ", ".join(selectors.TASK_BUCKETS)},
+            errors=[FieldError(field="bucket", message=_("Unknown bucket."))],
+        )
+    page = selectors.task_page(
+        viewer=_actor(request),
+        filters=selectors.TaskFilters(
+            bucket=filters.bucket, owner_id=filters.owner_id, customer_id=filters.customer_id
+        ),
+        cursor=filters.cursor,
+        size=filters.limit,
+    )
+    return {"items": page.items, "next_cursor": page.next_cursor}
+
+
+@tasks_router.post("", response={201: TaskOut, **ERRORS}, operation_id="create_task")
+def create_task(request: HttpRequest, payload: TaskIn) -> tuple[int, Task]:
+    return 201, services.task_create(actor=_actor(request), values=payload.dict())
+
+
+@tasks_router.get("/{task_id}", response={200: TaskOut, **ERRORS}, operation_id="get_task")
+def get_task(request: HttpRequest, task_id: int) -> Task:
+    return selectors.task_get(viewer=_actor(request), task_id=task_id)
+
+
+@tasks_router.patch("/{task_id}", response={200: TaskOut, **ERRORS}, operation_id="update_task")
+def update_task(request: HttpRequest, task_id: int, payload: TaskPatch) -> Task:
+    values = payload.dict(exclude_unset=True)
+    version = values.pop("version")
+    return services.task_update(actor=_actor(request), task_id=task_id, version=version, values=values)
+
+
+@tasks_router.post("/{task_id}/done", response={200: TaskOut, **ERRORS}, operation_id="complete_task")
+def complete_task(request: HttpRequest, task_id: int) -> Task:
+    services.task_complete(actor=_actor(request), task_id=task_id)
+    return selectors.task_get(viewer=_actor(request), task_id=task_id)
+
+
+@tasks_router.post("/{task_id}/reopen", response={200: TaskOut, **ERRORS}, operation_id="reopen_task")
+def reopen_task(request: HttpRequest, task_id: int) -> Task:
+    services.task_reopen(actor=_actor(request), task_id=task_id)
+    return selectors.task_get(viewer=_actor(request), task_id=task_id)
+
+
+@tasks_router.delete("/{task_id}", response={204: None, **ERRORS}, operation_id="delete_task")
+def delete_task(request: HttpRequest, task_id: int) -> tuple[int, None]:
+    services.task_delete(actor=_actor(request), task_id=task_id)
     return 204, None

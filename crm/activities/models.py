@@ -71,3 +71,113 @@ class Activity(SoftDeleteModel, VersionedModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.content[:40]}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", pgettext_lazy("task status", "Open")
+    DONE = "done", pgettext_lazy("task status", "Done")
+    CANCELLED = "cancelled", pgettext_lazy("task status", "Cancelled")
+
+
+class Task(SoftDeleteModel, VersionedModel, TimeStampedModel):
+    """Something a person must do by a day (and optionally a time), perhaps about a record.
+
+    A follow-up's "next step / next contact date" becomes a task, so one list holds everything due.
+    `related_type`/`related_id` point at records of apps above this one (a deal, a contract) without
+    importing them.
+    """
+
+    title = models.CharField(_("task"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True, default="")
+    due_on = models.DateField(_("due date"))
+    due_time = models.TimeField(_("due time"), null=True, blank=True)
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("reminded at"), null=True, blank=True, editable=False)
+    status = models.CharField(_("status"), max_length=20, choices=TaskStatus, default=TaskStatus.OPEN)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
+    )
+    team = models.ForeignKey(
+        "identity.Team", verbose_name=_("team"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
+    )
+    related_type = models.CharField(_("related record type"), max_length=50, blank=True, default="")
+    related_id = models.BigIntegerField(_("related record ID"), null=True, blank=True)
+    source_activity = models.ForeignKey(
+        Activity,
+        verbose_name=_("planned in follow-up"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="next_tasks",
+    )
+    external_id = models.CharField(_("external ID"), max_length=100, null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=Q(external_id__isnull=False), name="task_unique_external_id"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_on", "id"], name="task_owner_status_due"),
+            models.Index(fields=["team", "status", "due_on", "id"], name="task_team_status_due"),
+            models.Index(fields=["status", "due_on", "id"], name="task_status_due"),
+            models.Index(
+                fields=["remind_at"],
+                condition=Q(status="open", reminded_at__isnull=True, remind_at__isnull=False),
+                name="task_reminder_due",
+            ),
+            models.Index(fields=["customer", "status", "due_on"], name="task_customer"),
+            models.Index(fields=["related_type", "related_id"], name="task_related"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.OPEN
+
+
+class CalendarFeed(TimeStampedModel):
+    """A user's secret calendar address; only its hash is stored, like an API token's."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+
+    def __str__(self) -> str:
+        return f"calendar of {self.user_id}"

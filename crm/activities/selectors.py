@@ -1,4 +1,4 @@
-"""Reads of follow-ups and the customer timeline (follow-ups merged with the audit log)."""
+"""Reads of follow-ups, tasks and the customer timeline (follow-ups merged with the audit log)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.visibility import masks_contact_info, require_visible, visible
-from crm.activities.models import Activity
+from crm.access.visibility import masks_contact_info, require_visible, scope_of, visible
+from crm.activities.models import Activity, CalendarFeed, Task, TaskStatus
 from crm.audit.labels import RelatedNames, related_names, value_label
 from crm.audit.models import AuditEntry
 from crm.audit.selectors import history_of
@@ -22,6 +22,7 @@ from crm.core.errors import NotFound
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.phone import mask_email, mask_phone
 from crm.customers.models import Contact, Customer
+from crm.identity.models import User
 
 OCCURRED = SortKey("occurred_at", descending=True)
 
@@ -75,36 +76,6 @@ def activity_get(*, viewer: Actor, activity_id: int) -> Activity:
         raise NotFound(_("This record does not exist or you may not see it."))
     require_visible(viewer, activity.customer)
     return activity
-
-
-@dataclass(frozen=True)
-class DueFollowUps:
-    overdue: list[Activity]
-    today: list[Activity]
-
-
-def follow_ups_due(*, viewer: Actor, limit: int = 50) -> DueFollowUps:
-    """The viewer's planned next contacts that are due today or overdue."""
-    if viewer.user_id is None:
-        return DueFollowUps(overdue=[], today=[])
-    today = timezone.localdate()
-    # Through the visibility rule: a customer handed to someone else leaves its old owner's list.
-    due = list(
-        _visible_activities(viewer)
-        .filter(
-            owner_id=viewer.user_id,
-            is_next_contact_done=False,
-            next_contact_on__isnull=False,
-            next_contact_on__lte=today,
-            customer__deleted_at__isnull=True,
-        )
-        .select_related("customer", "contact")
-        .order_by("next_contact_on", "id")[:limit]
-    )
-    return DueFollowUps(
-        overdue=[a for a in due if a.next_contact_on and a.next_contact_on < today],
-        today=[a for a in due if a.next_contact_on == today],
-    )
 
 
 @dataclass(frozen=True)
@@ -185,3 +156,109 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+# Tasks -----------------------------------------------------------------------------------------
+
+TASK_BUCKETS = ("open", "overdue", "today", "upcoming", "done")
+FEED_PAST_DAYS = 90
+FEED_LIMIT = 2000
+
+
+@dataclass(frozen=True)
+class TaskFilters:
+    bucket: str = "open"
+    owner_id: int | None = None
+    customer_id: int | None = None
+    related_type: str = ""
+    related_id: int | None = None
+
+
+def _visible_tasks(viewer: Actor) -> QuerySet[Task]:
+    """Tasks in the viewer's scope, except those about a customer they may no longer see.
+
+    A customer handed to someone else (or binned) takes its tasks out of the old owner's lists,
+    so no list shows the name of a customer its viewer may not open.
+    """
+    customer_visible = scope_of(viewer).q(owner_field="customer__owner", team_field="customer__team")
+    return visible(viewer, Task.objects.all(), owner_field="owner", team_field="team").filter(
+        Q(customer__isnull=True) | (customer_visible & Q(customer__deleted_at__isnull=True))
+    )
+
+
+def task_list(*, viewer: Actor, filters: TaskFilters) -> QuerySet[Task]:
+    today = timezone.localdate()
+    tasks = _visible_tasks(viewer)
+    if filters.bucket == "done":
+        tasks = tasks.filter(status=TaskStatus.DONE)
+    else:
+        tasks = tasks.filter(status=TaskStatus.OPEN)
+        if filters.bucket == "overdue":
+            tasks = tasks.filter(due_on__lt=today)
+        elif filters.bucket == "today":
+            tasks = tasks.filter(due_on=today)
+        elif filters.bucket == "upcoming":
+            tasks = tasks.filter(due_on__gt=today)
+    if filters.owner_id is not None:
+        tasks = tasks.filter(owner_id=filters.owner_id)
+    if filters.customer_id is not None:
+        tasks = tasks.filter(customer_id=filters.customer_id)
+    if filters.related_type:
+        tasks = tasks.filter(related_type=filters.related_type, related_id=filters.related_id)
+    return tasks
+
+
+def task_page(*, viewer: Actor, filters: TaskFilters, cursor: str | None, size: int = 25) -> Page[Task]:
+    """Open tasks soonest first; done tasks most recently due first."""
+    sort = SortKey("due_on", descending=filters.bucket == "done")
+    rows = task_list(viewer=viewer, filters=filters).select_related("owner", "customer", "contact")
+    return paginate(rows, sort=sort, cursor=cursor, size=size)
+
+
+def task_get(*, viewer: Actor, task_id: int) -> Task:
+    task = _visible_tasks(viewer).select_related("owner", "customer", "contact").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("This record does not exist or you may not see it."))
+    return task
+
+
+@dataclass(frozen=True)
+class DueTasks:
+    overdue: list[Task]
+    today: list[Task]
+
+
+def tasks_due(*, viewer: Actor, limit: int = 50) -> DueTasks:
+    """The viewer's own open tasks due today or overdue, for the home page."""
+    if viewer.user_id is None:
+        return DueTasks(overdue=[], today=[])
+    today = timezone.localdate()
+    due = list(
+        _visible_tasks(viewer)
+        .filter(owner_id=viewer.user_id, status=TaskStatus.OPEN, due_on__lte=today)
+        .select_related("customer", "contact")
+        .order_by("due_on", "due_time", "id")[:limit]
+    )
+    return DueTasks(overdue=[t for t in due if t.due_on < today], today=[t for t in due if t.due_on == today])
+
+
+def calendar_feed_owner(token_hash: str) -> User | None:
+    """The active user whose calendar address carries this token, if any."""
+    feed = CalendarFeed.objects.select_related("user").filter(token_hash=token_hash).first()
+    if feed is None or not feed.user.is_active:
+        return None
+    return feed.user
+
+
+def calendar_feed_exists(user: User) -> bool:
+    return CalendarFeed.objects.filter(user=user).exists()
+
+
+def calendar_tasks(user: User) -> list[Task]:
+    """What a user's calendar app shows: their open tasks, from three months back onwards."""
+    since = timezone.localdate() - dt.timedelta(days=FEED_PAST_DAYS)
+    return list(
+        Task.objects.filter(owner=user, status=TaskStatus.OPEN, due_on__gte=since)
+        .select_related("customer")
+        .order_by("due_on", "id")[:FEED_LIMIT]
+    )

@@ -22,7 +22,7 @@ def _plain(value: Any) -> Any:
     """A JSON-safe rendering of a field value for the diff."""
     if isinstance(value, models.Model):
         return value.pk
-    if isinstance(value, dt.datetime | dt.date):
+    if isinstance(value, dt.datetime | dt.date | dt.time):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)

@@ -13,6 +13,8 @@ class NotificationKind(models.TextChoices):
     DUPLICATE_COLLISION = "duplicate_collision", _("Someone else found your record")
     LEAD_ASSIGNED = "lead_assigned", _("Lead assigned to you")
     IMPORT_FINISHED = "import_finished", _("Import finished")
+    TASK_REMINDER = "task_reminder", _("Task reminder")
+    DAILY_DIGEST = "daily_digest", _("Daily digest")
     GENERAL = "general", _("Notice")
 
 

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from crm.access.visibility import masks_contact_info
-from crm.activities.selectors import follow_ups_due
+from crm.activities.selectors import tasks_due
 from crm.audit.labels import related_names, type_label
 from crm.audit.models import Verb
 from crm.audit.selectors import AuditFilters, audit_list
@@ -35,7 +35,7 @@ from crm.leads.selectors import LeadFilters, lead_page
 @login_required
 def home_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
-    due = follow_ups_due(viewer=actor)
+    due = tasks_due(viewer=actor)
     return render(
         request,
         "web/home.html",

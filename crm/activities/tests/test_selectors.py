@@ -5,7 +5,7 @@ import time_machine
 from django.utils import translation
 
 from conftest import Org
-from crm.activities.selectors import ActivityFilters, activity_list, customer_timeline, follow_ups_due
+from crm.activities.selectors import ActivityFilters, activity_list, customer_timeline, tasks_due
 from crm.activities.services import activity_create
 from crm.core.errors import NotFound
 from crm.customers.services import customer_delete, customer_update
@@ -17,7 +17,7 @@ NOW = dt.datetime(2025, 3, 12, 2, 0, tzinfo=dt.UTC)  # 10:00 on 12 March in Shan
 WEEK_AGO = NOW - dt.timedelta(days=7)
 
 
-def test_follow_ups_due_splits_the_owners_overdue_and_today(org: Org) -> None:
+def test_tasks_due_from_planned_contacts_splits_the_owners_overdue_and_today(org: Org) -> None:
     # given, planned a week ago: rep_a1 contacts due two days ago, today and tomorrow,
     # and one settled; rep_a2 has one due today
     one = a_customer(org.rep_a1, name="客户甲")
@@ -42,14 +42,14 @@ def test_follow_ups_due_splits_the_owners_overdue_and_today(org: Org) -> None:
 
     # when rep_a1 looks at what is due today
     with time_machine.travel(NOW, tick=False):
-        due = follow_ups_due(viewer=rep_a1)
+        due = tasks_due(viewer=rep_a1)
 
     # then only their own past and today's contacts appear, in the right group
-    assert [a.pk for a in due.overdue] == [overdue.pk]
-    assert [a.pk for a in due.today] == [today.pk]
+    assert [t.source_activity_id for t in due.overdue] == [overdue.pk]
+    assert [t.source_activity_id for t in due.today] == [today.pk]
 
 
-def test_follow_ups_due_uses_the_organisations_day_not_utc(org: Org) -> None:
+def test_tasks_due_from_planned_contacts_uses_the_organisations_day_not_utc(org: Org) -> None:
     # given a contact planned for 12 March
     customer = a_customer(org.rep_a1)
     with time_machine.travel(WEEK_AGO, tick=False):
@@ -60,13 +60,13 @@ def test_follow_ups_due_uses_the_organisations_day_not_utc(org: Org) -> None:
 
     # when it is 00:30 on 12 March in Shanghai (still 11 March in UTC)
     with time_machine.travel(dt.datetime(2025, 3, 11, 16, 30, tzinfo=dt.UTC), tick=False):
-        due = follow_ups_due(viewer=org.actor(org.rep_a1))
+        due = tasks_due(viewer=org.actor(org.rep_a1))
 
     # then it is due today
-    assert ([a.pk for a in due.today], due.overdue) == ([planned.pk], [])
+    assert ([t.source_activity_id for t in due.today], due.overdue) == ([planned.pk], [])
 
 
-def test_follow_ups_due_leaves_out_deleted_customers(org: Org) -> None:
+def test_tasks_due_from_planned_contacts_leaves_out_deleted_customers(org: Org) -> None:
     # given an overdue contact on a customer since deleted
     customer = a_customer(org.rep_a1)
     with time_machine.travel(WEEK_AGO, tick=False):
@@ -78,7 +78,7 @@ def test_follow_ups_due_leaves_out_deleted_customers(org: Org) -> None:
 
     # when the rep looks at what is due
     with time_machine.travel(NOW, tick=False):
-        due = follow_ups_due(viewer=org.actor(org.rep_a1))
+        due = tasks_due(viewer=org.actor(org.rep_a1))
 
     # then nothing is
     assert (due.overdue, due.today) == ([], [])

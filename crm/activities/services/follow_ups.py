@@ -1,4 +1,4 @@
-"""Every write to follow-ups."""
+"""Every write to follow-ups; a follow-up's planned next contact is kept as a task."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_change, require_visible
-from crm.activities.models import Activity, ActivityKind
+from crm.activities.models import Activity, ActivityKind, Task, TaskStatus
+from crm.activities.services.tasks import planned_contact_sync, planned_contacts_settle
 from crm.audit.models import Verb
 from crm.audit.services import audit_record, diff, save_versioned, snapshot
 from crm.core import clock
@@ -121,6 +122,10 @@ def activity_create(*, actor: Actor, values: dict[str, Any]) -> Activity:
             is_next_contact_done=False,
             next_contact_on__lte=timezone.localdate(activity.occurred_at),
         ).exclude(pk=activity.pk).update(is_next_contact_done=True)
+        planned_contacts_settle(
+            customer_id=customer.pk, through=timezone.localdate(activity.occurred_at), keep=activity
+        )
+        planned_contact_sync(activity)
         Customer.objects.filter(pk=customer.pk).update(updated_at=clock.now())
         audit_record(
             actor=actor,
@@ -156,6 +161,8 @@ def activity_update(*, actor: Actor, activity_id: int, version: int, values: dic
         save_versioned(
             actor=actor, instance=activity, expected_version=version, before=before, after=snapshot(activity, fields)
         )
+        if {"next_step", "next_contact_on", "content"} & set(cleaned):
+            planned_contact_sync(activity)
     return activity
 
 
@@ -165,6 +172,9 @@ def activity_delete(*, actor: Actor, activity_id: int) -> Activity:
         now = clock.now()
         Activity.all_objects.filter(pk=activity.pk).update(deleted_at=now)
         activity.deleted_at = now
+        Task.objects.filter(source_activity=activity, status=TaskStatus.OPEN).update(
+            status=TaskStatus.CANCELLED, updated_at=now
+        )
         audit_record(actor=actor, verb=Verb.DELETE, target=activity)
     return activity
 
@@ -176,6 +186,9 @@ def activity_mark_done(*, actor: Actor, activity_id: int) -> Activity:
         if not activity.is_next_contact_done:
             Activity.objects.filter(pk=activity.pk).update(is_next_contact_done=True)
             activity.is_next_contact_done = True
+            Task.objects.filter(source_activity=activity, status=TaskStatus.OPEN).update(
+                status=TaskStatus.DONE, done_at=clock.now(), updated_at=clock.now()
+            )
             audit_record(
                 actor=actor, verb=Verb.UPDATE, target=activity, changes={"is_next_contact_done": [False, True]}
             )

@@ -1,0 +1,27 @@
+"""Background jobs of the activities app (run by `crm worker`, scheduled in config/schedule.py)."""
+
+from __future__ import annotations
+
+from django.tasks import task
+
+from crm.activities import mailing
+from crm.activities.services import daily_digest_send, task_reminders_send
+from crm.core.actors import system_actor
+
+
+@task()
+def send_task_reminders() -> int:
+    """Idempotent: a reminder is claimed before it is sent, so it rings once however often this runs."""
+    reminded = task_reminders_send(actor=system_actor("send_task_reminders"))
+    for reminded_task in reminded:
+        mailing.reminder_email(reminded_task)
+    return len(reminded)
+
+
+@task()
+def send_daily_digest() -> int:
+    """Idempotent per day: a user who already has today's digest is skipped."""
+    digests = daily_digest_send(actor=system_actor("send_daily_digest"))
+    for digest in digests:
+        mailing.digest_email(digest)
+    return len(digests)
