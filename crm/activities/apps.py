@@ -6,3 +6,8 @@ class ActivitiesConfig(AppConfig):
     name = "crm.activities"
     label = "activities"
     verbose_name = _("Follow-ups")
+
+    def ready(self) -> None:
+        from crm.activities import subscriptions
+
+        subscriptions.register()

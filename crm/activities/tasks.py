@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.tasks import task
 
 from crm.activities import mailing
-from crm.activities.services import daily_digest_send, task_reminders_send
+from crm.activities.services import (
+    daily_digest_send,
+    task_reminders_send,
+    tasks_follow_customers,
+    tasks_follow_owner_team,
+)
 from crm.core.actors import system_actor
 
 
@@ -25,3 +30,16 @@ def send_daily_digest() -> int:
     for digest in digests:
         mailing.digest_email(digest)
     return len(digests)
+
+
+@task()
+def move_tasks_with_customers(*, customer_ids: list[int], owner_id: int) -> int:
+    """Idempotent: tasks already with the new owner are left alone."""
+    return tasks_follow_customers(
+        actor=system_actor("move_tasks_with_customers"), customer_ids=customer_ids, owner_id=owner_id
+    )
+
+
+@task()
+def move_tasks_to_owner_team(*, user_id: int) -> int:
+    return tasks_follow_owner_team(actor=system_actor("move_tasks_to_owner_team"), user_id=user_id)

@@ -14,6 +14,8 @@ from crm.activities.services.tasks import (
     task_delete,
     task_reopen,
     task_update,
+    tasks_follow_customers,
+    tasks_follow_owner_team,
 )
 
 __all__ = [
@@ -29,4 +31,6 @@ __all__ = [
     "task_reminders_send",
     "task_reopen",
     "task_update",
+    "tasks_follow_customers",
+    "tasks_follow_owner_team",
 ]

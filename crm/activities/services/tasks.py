@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from collections.abc import Sequence
 from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_time
 from django.utils.translation import gettext as _
@@ -319,3 +321,43 @@ def calendar_feed_reset(*, actor: Actor) -> str:
         feed, created = CalendarFeed.objects.update_or_create(user=user, defaults={"token_hash": hash_token(token)})
         audit_record(actor=actor, verb=Verb.CREATE if created else Verb.UPDATE, target=feed)
     return token
+
+
+def tasks_follow_customers(*, actor: Actor, customer_ids: Sequence[int], owner_id: int) -> int:
+    """Hand the open tasks about these customers to their new owner (交接), audited per task.
+
+    Runs after a customer changed hands; idempotent, since tasks already with the owner are left alone.
+    """
+    if not actor.is_system:
+        raise PermissionDenied(_("Only a background job hands tasks over with their customers."))
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        return 0
+    with transaction.atomic():
+        moving = list(
+            Task.objects.select_for_update()
+            .filter(customer_id__in=list(customer_ids), status=TaskStatus.OPEN)
+            .exclude(owner_id=owner.pk)
+        )
+        if not moving:
+            return 0
+        previous = {task.pk: task.owner_id for task in moving}
+        Task.objects.filter(pk__in=list(previous)).update(
+            owner_id=owner.pk, team_id=owner.team_id, updated_at=clock.now(), version=F("version") + 1
+        )
+        for task in moving:
+            audit_record(actor=actor, verb=Verb.UPDATE, target=task, changes={"owner": [previous[task.pk], owner.pk]})
+    return len(moving)
+
+
+def tasks_follow_owner_team(*, actor: Actor, user_id: int) -> int:
+    """After a user moved teams, their tasks move too (visibility is by team); idempotent."""
+    if not actor.is_system:
+        raise PermissionDenied(_("Only a background job moves tasks between teams."))
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return 0
+    tasks = Task.all_objects.filter(owner_id=user.pk)
+    if user.team_id is None:
+        return tasks.exclude(team__isnull=True).update(team_id=None)
+    return tasks.exclude(team_id=user.team_id).update(team_id=user.team_id)
