@@ -24,6 +24,18 @@ SCHEDULE: list[PeriodicJob] = [
         every=dt.timedelta(hours=1),
     ),
     PeriodicJob(
+        name="rescore_leads",
+        task="crm.leads.tasks.rescore_leads",
+        every=dt.timedelta(days=1),
+        at=dt.timedelta(hours=18),  # 02:00 in Asia/Shanghai: engagement points decay overnight
+    ),
+    PeriodicJob(
+        name="retrain_scoring_model",
+        task="crm.leads.tasks.retrain_scoring_model",
+        every=dt.timedelta(days=7),
+        at=dt.timedelta(hours=17),  # Mondays 01:00 in Asia/Shanghai
+    ),
+    PeriodicJob(
         name="prune_scheduled_slots",
         task="crm.core.tasks.prune_scheduled_slots",
         every=dt.timedelta(days=1),

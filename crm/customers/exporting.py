@@ -20,6 +20,20 @@ from crm.core.actors import Actor
 from crm.customers.presentation import Column, row_values
 from crm.customers.services import export_record
 
+FORMULA_LEADS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def formula_safe(value: str) -> str:
+    """A cell a spreadsheet will show as text: one starting like a formula gets a leading quote.
+
+    Without it, `=HYPERLINK(...)` typed into a CRM field would run as a formula in Excel.
+    """
+    return f"'{value}" if value.startswith(FORMULA_LEADS) else value
+
+
+def _safe_row(values: Sequence[str]) -> list[str]:
+    return [formula_safe(value) if isinstance(value, str) else value for value in values]
+
 
 class _Echo:
     def write(self, value: str) -> str:
@@ -31,7 +45,7 @@ def _csv_lines(actor: Actor, columns: Sequence[Column], records: Iterable[Any]) 
     # A byte-order mark lets Excel open UTF-8 Chinese text correctly.
     yield "\ufeff" + writer.writerow([str(column.label) for column in columns])
     for record in records:
-        yield writer.writerow(row_values(actor, record, columns))
+        yield writer.writerow(_safe_row(row_values(actor, record, columns)))
 
 
 def export_response(
@@ -60,7 +74,7 @@ def export_response(
         sheet.append([str(column.label) for column in columns])
         count = 0
         for record in records:
-            sheet.append(row_values(actor, record, columns))
+            sheet.append(_safe_row(row_values(actor, record, columns)))
             count += 1
         handle = tempfile.TemporaryFile()  # noqa: SIM115  (FileResponse closes it)
         workbook.save(handle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -196,3 +197,142 @@ class Contact(OwnedRecord):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Duplicate check (查重) and merge --------------------------------------------------------
+
+
+class DuplicateMode(models.TextChoices):
+    BLOCK = "block", _("Block: refuse likely duplicates")
+    WARN = "warn", _("Warn: show the candidates, save only when confirmed")
+    ALLOW = "allow", _("Allow: no duplicate check")
+
+
+class MatchObject(models.TextChoices):
+    LEADS = "leads", _("Leads")
+    CUSTOMERS = "customers", _("Customers")
+    CONTACTS = "contacts", _("Contacts")
+
+
+class DuplicatePolicy(TimeStampedModel):
+    """What a create or edit does when it finds likely duplicates, per object type (default: warn)."""
+
+    object_type = models.CharField(_("object"), max_length=20, choices=MatchObject, unique=True)
+    mode = models.CharField(_("when duplicates are found"), max_length=10, choices=DuplicateMode)
+
+    class Meta:
+        verbose_name = _("duplicate policy")
+        verbose_name_plural = _("duplicate policies")
+
+    def __str__(self) -> str:
+        return f"{self.object_type}: {self.mode}"
+
+
+class DismissedPair(models.Model):
+    """A pair someone marked "not a duplicate"; scans leave it out from then on (smaller id first)."""
+
+    object_type = models.CharField(_("object"), max_length=20, choices=MatchObject)
+    left_id = models.BigIntegerField()
+    right_id = models.BigIntegerField()
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    dismissed_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("dismissed duplicate pair")
+        verbose_name_plural = _("dismissed duplicate pairs")
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "left_id", "right_id"], name="dismissed_pair_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.left_id}/{self.right_id}"
+
+
+class Merge(models.Model):
+    """One merge of `loser` into `survivor`, with what undoing it needs.
+
+    `survivor_before` holds the survivor's values that the merge overwrote, `moved` the ids of
+    the related rows re-pointed per relation ("app.Model.field": [ids]), so an undo puts back
+    exactly those rows and values.
+    """
+
+    object_type = models.CharField(_("object"), max_length=20, choices=MatchObject)
+    survivor_id = models.BigIntegerField(_("kept record"))
+    loser_id = models.BigIntegerField(_("merged record"))
+    survivor_before = models.JSONField(default=dict)
+    survivor_after = models.JSONField(default=dict)
+    moved = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    merged_at = models.DateTimeField(_("merged at"), default=timezone.now, editable=False)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        verbose_name = _("merge")
+        verbose_name_plural = _("merges")
+        indexes = [
+            models.Index(fields=["object_type", "survivor_id"], name="merge_survivor"),
+            models.Index(fields=["object_type", "loser_id"], name="merge_loser"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.loser_id} → {self.survivor_id}"
+
+
+class ScanStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate scan over the records its requester may see."""
+
+    object_type = models.CharField(_("object"), max_length=20, choices=MatchObject)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(_("status"), max_length=10, choices=ScanStatus, default=ScanStatus.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    pairs_found = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(_("started at"), default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
+        indexes = [models.Index(fields=["requested_by", "object_type", "-created_at"], name="duplicate_scan_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type} {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.done / self.total)) if self.total else 0
+
+
+class ScanPair(models.Model):
+    """A likely duplicate pair found by a scan (smaller id on the left)."""
+
+    scan = models.ForeignKey(DuplicateScan, on_delete=models.CASCADE, related_name="pairs")
+    left_id = models.BigIntegerField()
+    right_id = models.BigIntegerField()
+    left_external_id = models.CharField(max_length=100, blank=True, default="")
+    right_external_id = models.CharField(max_length=100, blank=True, default="")
+    left_name = models.CharField(max_length=200, blank=True, default="")
+    right_name = models.CharField(max_length=200, blank=True, default="")
+    score = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-score", "-id"]
+        indexes = [models.Index(fields=["scan", "-score", "-id"], name="scan_pair_score")]
+
+    def __str__(self) -> str:
+        return f"{self.left_id}/{self.right_id} ({self.score})"

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from crm.access.visibility import masks_contact_info, require_change, require_visible
-from crm.audit.models import Verb
-from crm.audit.services import audit_record, diff, save_versioned, snapshot
+from crm.access.visibility import can_change, can_see, masks_contact_info, require_change, require_visible
+from crm.audit.models import AuditEntry, Verb
+from crm.audit.services import _plain, audit_record, diff, save_versioned, snapshot, target_type_of
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
+from crm.core.events import publish_on_commit
 from crm.core.search import build_search_text
+from crm.customers.duplicates.check import duplicate_check, duplicate_check_edit
 from crm.customers.duplicates.normalise import company_key, person_key
-from crm.customers.models import Contact, Customer, Tag
+from crm.customers.duplicates.sources import source_of
+from crm.customers.events import CustomersHandedOver
+from crm.customers.models import Contact, Customer, OwnedRecord, Tag
 from crm.customers.presentation import conflict_rows
 from crm.customers.validation import clean_fields, contact_cleaners, customer_cleaners
 from crm.identity.models import User
@@ -68,6 +72,11 @@ def _keep_derived_columns(record: Customer | Contact) -> dict[str, str]:
     return {"search_text": record.search_text, "name_key": record.name_key}
 
 
+def derived_columns_refresh(record: Any) -> dict[str, str]:
+    """Refresh the search text and name key of a customer or contact (after a merge), as columns."""
+    return _keep_derived_columns(record)
+
+
 def _contact_search_text(contact: Contact) -> str:
     return build_search_text(
         names=[contact.name], phones=[contact.mobile, contact.phone], others=[contact.email, contact.wechat]
@@ -114,14 +123,18 @@ def _conflict_shown_to(actor: Actor, record: Customer | Contact) -> Iterator[Non
 # Customers -------------------------------------------------------------------------------
 
 
-def customer_create(*, actor: Actor, values: dict[str, Any]) -> Customer:
-    """Create a customer owned by `values['owner_id']` (default: the actor)."""
+def customer_create(*, actor: Actor, values: dict[str, Any], allow_duplicates: bool = False) -> Customer:
+    """Create a customer owned by `values['owner_id']` (default: the actor).
+
+    Likely duplicates are refused per the duplicate policy; `allow_duplicates` confirms a warning.
+    """
     if actor.user is None and not actor.is_system:
         raise PermissionDenied(_("Sign in first."))
     cleaned = clean_fields(values, customer_cleaners())
     if "name" not in cleaned:
         raise _invalid("name", _("This field is required."))
     owner = owner_resolve(actor, values.get("owner_id"))
+    duplicate_check(actor=actor, object_type="customers", values=cleaned, allow_duplicates=allow_duplicates)
     with transaction.atomic():
         _check_external_id(Customer, cleaned.get("external_id"), None)
         customer = Customer(**cleaned, owner=owner, team_id=owner.team_id)
@@ -139,9 +152,14 @@ def customer_create(*, actor: Actor, values: dict[str, Any]) -> Customer:
     return customer
 
 
-def customer_update(*, actor: Actor, customer_id: int, version: int, values: dict[str, Any]) -> Customer:
+def customer_update(
+    *, actor: Actor, customer_id: int, version: int, values: dict[str, Any], allow_duplicates: bool = False
+) -> Customer:
     """Change a customer the actor may edit; refused with a Conflict if it changed meanwhile."""
     cleaned = clean_fields(values, customer_cleaners())
+    duplicate_check_edit(
+        actor=actor, object_type="customers", record_id=customer_id, values=cleaned, allow_duplicates=allow_duplicates
+    )
     with transaction.atomic():
         customer = require_visible(actor, Customer.objects.filter(pk=customer_id).first())
         require_change(actor, customer)
@@ -176,6 +194,8 @@ def customer_update(*, actor: Actor, customer_id: int, version: int, values: dic
             )
         if after["tags"] != before["tags"]:
             customer.tags.set(tags)
+        if "owner" in fields and before["owner"] != customer.owner_id:
+            publish_on_commit(CustomersHandedOver(customer_ids=(customer.pk,), owner_id=customer.owner_id))
     return customer
 
 
@@ -216,7 +236,7 @@ def _contact_customer(actor: Actor, customer_id: Any) -> Customer | None:
         raise _invalid("customer", _("Choose a customer you can see.")) from exc
 
 
-def contact_create(*, actor: Actor, values: dict[str, Any]) -> Contact:
+def contact_create(*, actor: Actor, values: dict[str, Any], allow_duplicates: bool = False) -> Contact:
     """Create a contact, optionally at a customer; the owner defaults to the customer's owner."""
     cleaned = clean_fields(values, contact_cleaners())
     if "name" not in cleaned:
@@ -224,6 +244,12 @@ def contact_create(*, actor: Actor, values: dict[str, Any]) -> Contact:
     customer = _contact_customer(actor, values.get("customer_id"))
     owner_id = values.get("owner_id") or (customer.owner_id if customer is not None else None)
     owner = owner_resolve(actor, owner_id)
+    duplicate_check(
+        actor=actor,
+        object_type="contacts",
+        values={**cleaned, "customer_id": customer.pk if customer is not None else None},
+        allow_duplicates=allow_duplicates,
+    )
     with transaction.atomic():
         _check_external_id(Contact, cleaned.get("external_id"), None)
         contact = Contact(**cleaned, customer=customer, owner=owner, team_id=owner.team_id)
@@ -233,8 +259,13 @@ def contact_create(*, actor: Actor, values: dict[str, Any]) -> Contact:
     return contact
 
 
-def contact_update(*, actor: Actor, contact_id: int, version: int, values: dict[str, Any]) -> Contact:
+def contact_update(
+    *, actor: Actor, contact_id: int, version: int, values: dict[str, Any], allow_duplicates: bool = False
+) -> Contact:
     cleaned = clean_fields(values, contact_cleaners())
+    duplicate_check_edit(
+        actor=actor, object_type="contacts", record_id=contact_id, values=cleaned, allow_duplicates=allow_duplicates
+    )
     with transaction.atomic():
         contact = require_visible(actor, Contact.objects.filter(pk=contact_id).first())
         require_change(actor, contact)
@@ -314,8 +345,12 @@ def records_follow_owner_team(*, actor: Actor, user_id: int) -> int:
     return moved
 
 
-def _refresh_name_keys[R: (Customer, Contact)](
-    model: type[R], key_of: Callable[[str], str], batch_size: int, progress: Callable[[int], None] | None
+def _refresh_name_keys(
+    model: type[OwnedRecord],
+    key_of: Callable[[str], str],
+    batch_size: int,
+    progress: Callable[[int], None] | None,
+    column: str = "name",
 ) -> int:
     changed = 0
     last_id = 0
@@ -324,11 +359,12 @@ def _refresh_name_keys[R: (Customer, Contact)](
             rows = list(
                 model.all_objects.filter(pk__gt=last_id)
                 .order_by("pk")
-                .values_list("pk", "name", "name_key")[:batch_size]
+                .values_list("pk", column, "name_key")[:batch_size]
             )
             if not rows:
                 break
-            stale = [model(pk=pk, name_key=key_of(name)) for pk, name, key in rows if key != key_of(name)]
+            build = cast(Any, model)
+            stale = [build(pk=pk, name_key=key_of(name)) for pk, name, key in rows if key != key_of(name)]
             if stale:
                 model.all_objects.bulk_update(stale, ["name_key"], batch_size=500)
             changed += len(stale)
@@ -350,6 +386,10 @@ def duplicate_keys_refresh(
         raise PermissionDenied("Only a system process may rebuild duplicate-check keys.")
     if object_type == "customers":
         changed = _refresh_name_keys(Customer, company_key, batch_size, progress)
+    elif object_type == "leads":
+        # A lead's key is its company's (crm.leads.duplicate_source); the model is registered there.
+        lead_model = cast(type[OwnedRecord], source_of("leads").model)
+        changed = _refresh_name_keys(lead_model, company_key, batch_size, progress, column="company_name")
     else:
         changed = _refresh_name_keys(Contact, person_key, batch_size, progress)
     if changed:
@@ -358,3 +398,317 @@ def duplicate_keys_refresh(
                 actor=actor, verb=Verb.UPDATE, target_type=f"customers.{object_type}", changes={"name_keys": changed}
             )
     return changed
+
+
+# Bulk writes (imports) -------------------------------------------------------------------
+#
+# The same rules as the one-record services above, for thousands of records at once: the
+# caller passes cleaned values (crm.customers.validation); permission is checked once per
+# distinct owner and once per record changed; rows go in with bulk SQL in batches inside one
+# transaction, each with its own audit entry, so a failure leaves nothing half-written.
+
+BULK_BATCH = 2000
+
+
+class _OwnerProbe:
+    """A would-be record owned by `owner`, for asking `can_change` before it exists."""
+
+    def __init__(self, owner: User) -> None:
+        self.owner_id, self.team_id = owner.pk, owner.team_id
+
+
+def may_own(actor: Actor, owner: User) -> bool:
+    """Whether `actor` may create records for `owner`, or hand records over to them.
+
+    Anyone may own what they create; records for someone else need the right to edit that
+    person's records (team manager of their team, or a role that edits every visible record).
+    """
+    if actor.is_system:
+        return True
+    user = user_of(actor)
+    if user is None or not user.is_active:
+        return False
+    return owner.pk == user.pk or can_change(actor, _OwnerProbe(owner))
+
+
+def owners_for(actor: Actor, owner_ids: Iterable[int]) -> dict[int, User]:
+    """The active users `actor` may give records to, by id; PermissionDenied for any other."""
+    wanted = set(owner_ids)
+    owners = {user.pk: user for user in User.objects.filter(pk__in=wanted, is_active=True)}
+    for owner_id in sorted(wanted):
+        owner = owners.get(owner_id)
+        if owner is None:
+            raise _invalid("owner", _("Choose an active user as the owner."))
+        if not may_own(actor, owner):
+            raise PermissionDenied(
+                _("You may not create records for %(name)s or hand records over to them.") % {"name": owner}
+            )
+    return owners
+
+
+def _db_value(field: models.Field[Any, Any]) -> Callable[[Any], Any]:
+    """The field's conversion to a database value; text and integers pass as they are."""
+    if field.get_internal_type() in {"CharField", "TextField", "BigIntegerField", "IntegerField",
+                                     "PositiveIntegerField", "BooleanField", "BigAutoField"}:  # fmt: skip
+        return lambda value: value
+    cache: dict[Any, Any] = {}
+
+    def convert(value: Any) -> Any:
+        try:
+            return cache[value]
+        except KeyError:
+            cache[value] = converted = field.get_db_prep_save(value, connection)
+            return converted
+        except TypeError:  # unhashable (JSON): convert every time
+            return field.get_db_prep_save(value, connection)
+
+    return convert
+
+
+def insert_many[M: models.Model](model: type[M], records: Sequence[M]) -> None:
+    """`bulk_create` of new rows, setting their ids, without its per-value SQL compilation on SQLite.
+
+    At 100,000 rows Django's bulk insert spends most of its time building the statement; on
+    SQLite the rows go through one `executemany` instead, and the ids are read back from the
+    (strictly increasing) rowids, which no other writer can interleave while this transaction
+    holds SQLite's write lock. Other databases return the ids from `bulk_create` itself.
+    """
+    if not records:
+        return
+    if connection.vendor != "sqlite":
+        model._default_manager.bulk_create(records, batch_size=BULK_BATCH)
+        return
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+    converters = [(field.attname, _db_value(field)) for field in fields]
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    columns = ", ".join(quote(str(field.column)) for field in fields)
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+    rows = [tuple(convert(getattr(record, name)) for name, convert in converters) for record in records]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, rows)
+        cursor.execute("SELECT last_insert_rowid()")
+        last = int(cursor.fetchone()[0])
+        first = last - len(records) + 1
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE id >= %s", [first])  # noqa: S608
+        if cursor.fetchone()[0] != len(records):
+            raise IntegrityError("bulk insert ids are not contiguous")
+    for offset, record in enumerate(records):
+        record.pk = first + offset
+        record._state.adding = False
+        record._state.db = connection.alias
+
+
+_PLAIN_TYPES = frozenset({str, int, bool, float})
+
+
+def _created_changes(record: models.Model, fields: Sequence[tuple[str, str]]) -> dict[str, list[Any]]:
+    """`diff({}, snapshot(record, fields))` for a new record, without a field lookup per value."""
+    changes = {}
+    for name, attname in fields:
+        value = getattr(record, attname)
+        if value is not None:
+            # Text and numbers are already plain; only dates, decimals and the like need converting.
+            changes[name] = [None, value if type(value) in _PLAIN_TYPES else _plain(value)]
+    return changes
+
+
+def audit_each(actor: Actor, verb: Verb, entries: Sequence[tuple[OwnedRecord, dict[str, Any]]]) -> None:
+    """One audit entry per record with its own changes, in one bulk insert per batch."""
+    if not entries:
+        return
+    target_type = target_type_of(entries[0][0])
+    rows = [
+        AuditEntry(
+            actor_id=actor.user_id,
+            actor_name=actor.label[:150],
+            source=actor.source,
+            verb=verb,
+            target_type=target_type,
+            target_id=record.pk,
+            target_repr=str(record)[:200],
+            target_version=record.version,
+            changes=changes,
+        )
+        for record, changes in entries
+    ]
+    insert_many(AuditEntry, rows)
+
+
+def owned_create_many[R: OwnedRecord](
+    *,
+    actor: Actor,
+    model: type[R],
+    drafts: Sequence[dict[str, Any]],
+    audit_fields: Sequence[str],
+    derive: Callable[[R], object],
+) -> list[R]:
+    """Create `model` rows from cleaned `drafts` (each with an `owner_id`), audited, in one transaction."""
+    if actor.user is None and not actor.is_system:
+        raise PermissionDenied(_("Sign in first."))
+    owners = owners_for(actor, {int(draft["owner_id"]) for draft in drafts})
+    attnames = [(name, str(getattr(model._meta.get_field(name), "attname", name))) for name in audit_fields]
+    now = clock.now()
+    records: list[R] = []
+    for draft in drafts:
+        values = {key: value for key, value in draft.items() if key != "owner_id"}
+        owner = owners[int(draft["owner_id"])]
+        record = model(**values, owner=owner, team_id=owner.team_id, created_at=now, updated_at=now)
+        derive(record)
+        records.append(record)
+    with transaction.atomic():
+        for start in range(0, len(records), BULK_BATCH):
+            batch = records[start : start + BULK_BATCH]
+            try:
+                insert_many(model, batch)
+            except IntegrityError as exc:
+                raise _invalid("external_id", _("Another record already uses this external ID.")) from exc
+            audit_each(actor, Verb.CREATE, [(record, _created_changes(record, attnames)) for record in batch])
+    return records
+
+
+def owned_update_many[R: OwnedRecord](
+    *,
+    actor: Actor,
+    model: type[R],
+    changes: Sequence[tuple[R, dict[str, Any]]],
+    derive: Callable[[R], object],
+    derived_columns: Sequence[str],
+) -> list[dict[str, Any]]:
+    """Apply cleaned `changes` to records read earlier; returns, per record, the old values it changed.
+
+    A record saved by someone else since it was read fails the whole call with a Conflict, and
+    a record whose values would not change is left alone (its entry in the result is empty).
+    """
+    new_owner_ids = {int(values["owner_id"]) for _record, values in changes if values.get("owner_id")}
+    owners = owners_for(actor, new_owner_ids) if new_owner_ids else {}
+    for record, values in changes:
+        require_change(actor, record)
+        if masks_contact_info(actor, owner_id=record.owner_id):
+            for field in MASKED_FIELDS & values.keys():
+                if values[field] != getattr(record, field):
+                    raise _invalid(field, _("You may not change this field of a record you do not own."))
+    before_all: list[dict[str, Any]] = []
+    now = clock.now()
+    with transaction.atomic():
+        for start in range(0, len(changes), BULK_BATCH):
+            batch = changes[start : start + BULK_BATCH]
+            current = dict(
+                model.all_objects.filter(pk__in=[record.pk for record, _v in batch]).values_list("pk", "version")
+            )
+            if any(current.get(record.pk) != record.version for record, _v in batch):
+                raise Conflict(_("Someone changed one of these records meanwhile. Nothing was saved; try again."))
+            written: list[R] = []
+            audits: list[tuple[OwnedRecord, dict[str, Any]]] = []
+            columns: set[str] = set()
+            for record, values in batch:
+                fields = [key for key in values if key != "owner_id"]
+                before = snapshot(record, fields)
+                for key in fields:
+                    setattr(record, key, values[key])
+                if values.get("owner_id") and int(values["owner_id"]) != record.owner_id:
+                    owner = owners[int(values["owner_id"])]
+                    before["owner"] = record.owner_id
+                    record.owner, record.team_id = owner, owner.team_id
+                    fields.append("owner")
+                    columns.add("team")
+                changed = diff(before, snapshot(record, fields))
+                before_all.append({key: before[key] for key in changed})
+                if not changed:
+                    continue
+                derive(record)
+                record.version += 1
+                record.updated_at = now
+                columns.update(changed)
+                written.append(record)
+                audits.append((record, changed))
+            if written:
+                model.all_objects.bulk_update(
+                    written, sorted({*columns, *derived_columns, "version", "updated_at"}), batch_size=500
+                )
+                audit_each(actor, Verb.UPDATE, audits)
+    return before_all
+
+
+def owned_delete_many[R: OwnedRecord](*, actor: Actor, model: type[R], versions: dict[int, int]) -> int:
+    """Move records to the recycle bin, each only if still at the given version (else a Conflict)."""
+    now = clock.now()
+    deleted = 0
+    with transaction.atomic():
+        ids = sorted(versions)
+        for start in range(0, len(ids), BULK_BATCH):
+            records = list(model.all_objects.filter(pk__in=ids[start : start + BULK_BATCH], deleted_at__isnull=True))
+            for record in records:
+                require_change(actor, record)
+                if record.version != versions[record.pk]:
+                    raise Conflict(
+                        _("“%(name)s” was changed after it was imported; nothing was reverted.") % {"name": record}
+                    )
+            model.all_objects.filter(pk__in=[record.pk for record in records]).update(deleted_at=now)
+            for record in records:
+                record.deleted_at = now
+            audit_each(actor, Verb.DELETE, [(record, {}) for record in records])
+            deleted += len(records)
+    return deleted
+
+
+def _customer_derive(record: Customer) -> None:
+    _keep_derived_columns(record)
+
+
+def _contact_derive(record: Contact) -> None:
+    _keep_derived_columns(record)
+
+
+def customer_create_many(*, actor: Actor, drafts: Sequence[dict[str, Any]]) -> list[Customer]:
+    """Create customers from cleaned values (customer_cleaners) plus `owner_id`, in bulk."""
+    return owned_create_many(
+        actor=actor, model=Customer, drafts=drafts, audit_fields=CUSTOMER_FIELDS, derive=_customer_derive
+    )
+
+
+def customer_update_many(*, actor: Actor, changes: Sequence[tuple[Customer, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Change customers read earlier with cleaned values; returns the old values per customer."""
+    return owned_update_many(
+        actor=actor,
+        model=Customer,
+        changes=changes,
+        derive=_customer_derive,
+        derived_columns=["search_text", "name_key"],
+    )
+
+
+def customer_delete_many(*, actor: Actor, versions: dict[int, int]) -> int:
+    return owned_delete_many(actor=actor, model=Customer, versions=versions)
+
+
+def _visible_customers(actor: Actor, customer_ids: Iterable[int]) -> None:
+    wanted = set(customer_ids)
+    found = {row[0]: row for row in Customer.objects.filter(pk__in=wanted).values_list("pk", "owner_id", "team_id")}
+    for customer_id in wanted:
+        row = found.get(customer_id)
+        if row is None or not can_see(actor, owner_id=row[1], team_id=row[2]):
+            raise _invalid("customer", _("Choose a customer you can see."))
+
+
+def contact_create_many(*, actor: Actor, drafts: Sequence[dict[str, Any]]) -> list[Contact]:
+    """Create contacts from cleaned values (contact_cleaners) plus `owner_id` and `customer_id`."""
+    _visible_customers(actor, {draft["customer_id"] for draft in drafts if draft.get("customer_id")})
+    return owned_create_many(
+        actor=actor, model=Contact, drafts=drafts, audit_fields=CONTACT_FIELDS, derive=_contact_derive
+    )
+
+
+def contact_update_many(*, actor: Actor, changes: Sequence[tuple[Contact, dict[str, Any]]]) -> list[dict[str, Any]]:
+    _visible_customers(actor, {values["customer_id"] for _c, values in changes if values.get("customer_id")})
+    return owned_update_many(
+        actor=actor,
+        model=Contact,
+        changes=changes,
+        derive=_contact_derive,
+        derived_columns=["search_text", "name_key"],
+    )
+
+
+def contact_delete_many(*, actor: Actor, versions: dict[int, int]) -> int:
+    return owned_delete_many(actor=actor, model=Contact, versions=versions)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.tasks import task
 
 from crm.core.actors import system_actor
+from crm.customers.duplicates.scan_runs import scan_run
 from crm.customers.services import records_follow_owner_team
 
 
@@ -12,3 +13,9 @@ from crm.customers.services import records_follow_owner_team
 def move_records_to_owner_team(*, user_id: int) -> int:
     """Idempotent: records already in the owner's team are left alone."""
     return records_follow_owner_team(actor=system_actor("move_records_to_owner_team"), user_id=user_id)
+
+
+@task()
+def duplicate_scan_run(*, scan_id: int) -> int:
+    """Run a duplicate scan started from the web; returns how many pairs it found."""
+    return scan_run(scan_id=scan_id).pairs_found

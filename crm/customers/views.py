@@ -20,6 +20,8 @@ from crm.core.pagination import InvalidCursor
 from crm.core.params import date_param, int_param
 from crm.core.phone import display_phone
 from crm.customers import selectors, services
+from crm.customers.duplicates.check import DuplicatesFound
+from crm.customers.duplicates.panel import allow_duplicates_from, form_context
 from crm.customers.exporting import export_response
 from crm.customers.forms import ContactForm, CustomerForm
 from crm.customers.models import Contact, Customer, Grade
@@ -199,15 +201,22 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
     initial = {"owner_id": str(request.user.pk), "lifecycle_stage": "prospect", "revenue_currency": "CNY"}
     form = CustomerForm(request.POST or None, owners=_owner_choices(), initial=initial)
+    duplicates: DuplicatesFound | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            customer = services.customer_create(actor=actor, values=_customer_values(form))
+            customer = services.customer_create(
+                actor=actor, values=_customer_values(form), allow_duplicates=allow_duplicates_from(request)
+            )
+        except DuplicatesFound as exc:
+            duplicates = exc
+            form.add_error(None, exc.message)
         except DomainError as exc:
             apply_to_form(exc, form)
         else:
             messages.success(request, _("Customer “%(name)s” has been created.") % {"name": customer.name})
             return redirect("customers:detail", customer_id=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": None})
+    context = {"form": form, "customer": None, **form_context("customers", error=duplicates, request=request)}
+    return render(request, "customers/customer_form.html", context)
 
 
 @login_required
@@ -232,6 +241,7 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
     )
     form = CustomerForm(request.POST or None, owners=_owner_choices(), masked=masked, initial=initial)
     conflict: list[dict[str, Any]] = []
+    duplicates: DuplicatesFound | None = None
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(
@@ -239,16 +249,26 @@ def customer_edit_view(request: HttpRequest, customer_id: int) -> HttpResponse:
                 customer_id=customer.pk,
                 version=form.cleaned_data.get("version") or 0,
                 values=_customer_values(form),
+                allow_duplicates=allow_duplicates_from(request),
             )
         except Conflict as exc:
             conflict = exc.extra.get("changes", [])
+            form.add_error(None, exc.message)
+        except DuplicatesFound as exc:
+            duplicates = exc
             form.add_error(None, exc.message)
         except DomainError as exc:
             apply_to_form(exc, form)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect("customers:detail", customer_id=customer.pk)
-    return render(request, "customers/customer_form.html", {"form": form, "customer": customer, "conflict": conflict})
+    context = {
+        "form": form,
+        "customer": customer,
+        "conflict": conflict,
+        **form_context("customers", editing_id=customer.pk, error=duplicates, request=request),
+    }
+    return render(request, "customers/customer_form.html", context)
 
 
 @login_required
@@ -381,9 +401,15 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
         customers=_customer_choices(actor, current),
         initial={"customer_id": str(current.pk) if current else ""},
     )
+    duplicates: DuplicatesFound | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            contact = services.contact_create(actor=actor, values=_contact_values(form))
+            contact = services.contact_create(
+                actor=actor, values=_contact_values(form), allow_duplicates=allow_duplicates_from(request)
+            )
+        except DuplicatesFound as exc:
+            duplicates = exc
+            form.add_error(None, exc.message)
         except DomainError as exc:
             apply_to_form(exc, form)
         else:
@@ -391,7 +417,13 @@ def contact_create_view(request: HttpRequest) -> HttpResponse:
             if contact.customer_id:
                 return redirect("customers:detail", customer_id=contact.customer_id)
             return redirect("contacts:detail", contact_id=contact.pk)
-    return render(request, "customers/contact_form.html", {"form": form, "contact": None, "customer": current})
+    context = {
+        "form": form,
+        "contact": None,
+        "customer": current,
+        **form_context("contacts", error=duplicates, request=request),
+    }
+    return render(request, "customers/contact_form.html", context)
 
 
 @login_required
@@ -418,6 +450,7 @@ def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
         request.POST or None, customers=_customer_choices(actor, contact.customer), masked=masked, initial=initial
     )
     conflict: list[dict[str, Any]] = []
+    duplicates: DuplicatesFound | None = None
     if request.method == "POST" and form.is_valid():
         try:
             services.contact_update(
@@ -425,16 +458,26 @@ def contact_edit_view(request: HttpRequest, contact_id: int) -> HttpResponse:
                 contact_id=contact.pk,
                 version=form.cleaned_data.get("version") or 0,
                 values=_contact_values(form),
+                allow_duplicates=allow_duplicates_from(request),
             )
         except Conflict as exc:
             conflict = exc.extra.get("changes", [])
+            form.add_error(None, exc.message)
+        except DuplicatesFound as exc:
+            duplicates = exc
             form.add_error(None, exc.message)
         except DomainError as exc:
             apply_to_form(exc, form)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect("contacts:detail", contact_id=contact.pk)
-    return render(request, "customers/contact_form.html", {"form": form, "contact": contact, "conflict": conflict})
+    context = {
+        "form": form,
+        "contact": contact,
+        "conflict": conflict,
+        **form_context("contacts", editing_id=contact.pk, error=duplicates, request=request),
+    }
+    return render(request, "customers/contact_form.html", context)
 
 
 @login_required

@@ -29,6 +29,10 @@ from crm.core.search import search_index_deferred
 from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import CompanySize, Contact, Customer, CustomerSource, Grade, LifecycleStage, Tag
 from crm.demo import vocabulary as words
+from crm.demo.campaigns import demo_campaigns
+from crm.demo.deals import DEMO_DEALS, demo_deals
+from crm.demo.lead_rules import demo_lead_rules
+from crm.demo.quotes import demo_quotes
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
 from crm.leads.services import lead_create
 
@@ -258,7 +262,11 @@ def generate(
             report=report,
         )
 
+    demo_lead_rules(rng, reps=reps)
     leads = _demo_leads(rng, reps=reps, count=min(DEMO_LEADS, customers))
+    leads += demo_campaigns(rng, reps=reps)
+    demo_deals(rng, count=min(DEMO_DEALS, customers))
+    demo_quotes(rng)
     with transaction.atomic():
         audit_record(
             actor=system_actor("demo"),

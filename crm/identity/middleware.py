@@ -17,7 +17,8 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES:
-            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+            # Kept aside for public pages (web forms), which do follow the visitor's browser.
+            request.META["CRM_BROWSER_LANGUAGE"] = request.META.pop("HTTP_ACCEPT_LANGUAGE", "")
         return self.get_response(request)
 
 

@@ -6,3 +6,8 @@ class ImportsConfig(AppConfig):
     name = "crm.imports"
     label = "imports"
     verbose_name = _("Imports")
+
+    def ready(self) -> None:
+        from crm.imports import subscriptions
+
+        subscriptions.register()

@@ -13,6 +13,7 @@ from pydantic import Field
 from crm.api.schemas import ERRORS
 from crm.core.actors import Actor, api_actor
 from crm.leads import selectors, services
+from crm.leads.channel_quality import QualityRow, channel_quality
 from crm.leads.models import Lead
 from crm.leads.presentation import shown_email, shown_phone
 
@@ -70,6 +71,13 @@ class LeadPatch(Schema):
     external_id: str | None = None
 
 
+class ScoreReasonOut(Schema):
+    """One reason behind a lead's score: "+18 行业 = 制造业"."""
+
+    points: int
+    text: str
+
+
 class LeadOut(Schema):
     id: int
     version: int
@@ -98,6 +106,12 @@ class LeadOut(Schema):
     external_id: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
+    score: int
+    score_reasons: list[ScoreReasonOut]
+    scored_at: dt.datetime | None
+    assignment_rule_id: int | None
+    assignment_reason: str
+    assigned_at: dt.datetime | None
 
 
 class LeadPage(Schema):
@@ -114,6 +128,8 @@ class LeadFilter(Schema):
     campaign: str = ""
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    updated_from: dt.date | None = None
+    updated_to: dt.date | None = None
     sort: str = Field("-created_at", pattern=r"^(-created_at|created_at|-updated_at|name)$")
     cursor: str | None = None
     limit: int = Field(25, ge=1, le=100)
@@ -127,6 +143,9 @@ class StatusIn(Schema):
 
 class ConvertIn(Schema):
     customer_id: int | None = Field(None, description="Add the contact to this customer instead of creating one.")
+    contact_id: int | None = Field(
+        None, description="Link the lead to this existing contact (and its customer) instead of creating one."
+    )
 
 
 def lead_out(actor: Actor, lead: Lead) -> dict[str, Any]:
@@ -153,10 +172,63 @@ def list_leads(request: HttpRequest, filters: Query[LeadFilter]) -> dict[str, An
     return {"items": [lead_out(actor, lead) for lead in page.items], "next_cursor": page.next_cursor}
 
 
-@router.post("", response={201: LeadOut, **ERRORS}, operation_id="create_lead")
-def create_lead(request: HttpRequest, payload: LeadIn) -> tuple[int, dict[str, Any]]:
+class QualityRowOut(Schema):
+    key: str = Field(description="The channel code, or the campaign name.")
+    label: str
+    leads: int
+    qualified: int = Field(description="Leads now qualified or converted.")
+    converted: int
+    contacted: int = Field(description="Leads whose status has moved away from new.")
+    qualified_rate: float
+    conversion_rate: float
+    avg_hours_to_first_contact: float | None
+    avg_hours_to_conversion: float | None
+
+
+class ChannelQualityOut(Schema):
+    created_from: dt.date | None
+    created_to: dt.date | None
+    channels: list[QualityRowOut]
+    campaigns: list[QualityRowOut]
+
+
+def _hours(value: dt.timedelta | None) -> float | None:
+    return round(value.total_seconds() / 3600, 2) if value is not None else None
+
+
+def _quality_rows(rows: list[QualityRow]) -> list[dict[str, Any]]:
+    return [
+        {
+            **{key: getattr(row, key) for key in ("key", "label", "leads", "qualified", "converted", "contacted")},
+            "qualified_rate": round(row.qualified_rate, 4),
+            "conversion_rate": round(row.conversion_rate, 4),
+            "avg_hours_to_first_contact": _hours(row.avg_first_contact),
+            "avg_hours_to_conversion": _hours(row.avg_conversion),
+        }
+        for row in rows
+    ]
+
+
+# Declared before "/{lead_id}" routes: their untyped path segment would match "channel-quality".
+@router.get("/channel-quality", response={200: ChannelQualityOut, **ERRORS}, operation_id="lead_channel_quality")
+def lead_channel_quality(
+    request: HttpRequest, created_from: dt.date | None = None, created_to: dt.date | None = None
+) -> dict[str, Any]:
+    """Per lead source and per campaign: leads created in the period you may see, and how they fared."""
     actor = _actor(request)
-    lead = services.lead_create(actor=actor, values=payload.dict())
+    period = {"created_from": created_from, "created_to": created_to}
+    return {
+        **period,
+        "channels": _quality_rows(channel_quality(viewer=actor, by="channel", **period)),
+        "campaigns": _quality_rows(channel_quality(viewer=actor, by="campaign", **period)),
+    }
+
+
+@router.post("", response={201: LeadOut, **ERRORS}, operation_id="create_lead")
+def create_lead(request: HttpRequest, payload: LeadIn, allow_duplicates: bool = False) -> tuple[int, dict[str, Any]]:
+    """Likely duplicates give 409 with code `duplicate` and the `candidates`; `?allow_duplicates=true` confirms."""
+    actor = _actor(request)
+    lead = services.lead_create(actor=actor, values=payload.dict(), allow_duplicates=allow_duplicates)
     return 201, _fresh(actor, lead.pk)
 
 
@@ -166,12 +238,16 @@ def get_lead(request: HttpRequest, lead_id: int) -> dict[str, Any]:
 
 
 @router.patch("/{lead_id}", response={200: LeadOut, **ERRORS}, operation_id="update_lead")
-def update_lead(request: HttpRequest, lead_id: int, payload: LeadPatch) -> dict[str, Any]:
+def update_lead(
+    request: HttpRequest, lead_id: int, payload: LeadPatch, allow_duplicates: bool = False
+) -> dict[str, Any]:
     """Change the fields you send. Send the `version` you read: a newer one gives 409 with the changes."""
     actor = _actor(request)
     values = payload.dict(exclude_unset=True)
     version = values.pop("version")
-    services.lead_update(actor=actor, lead_id=lead_id, version=version, values=values)
+    services.lead_update(
+        actor=actor, lead_id=lead_id, version=version, values=values, allow_duplicates=allow_duplicates
+    )
     return _fresh(actor, lead_id)
 
 
@@ -203,5 +279,5 @@ def set_lead_status(request: HttpRequest, lead_id: int, payload: StatusIn) -> di
 def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn) -> dict[str, Any]:
     """Turn the lead into a contact at a new customer, or at `customer_id`; links are in the answer."""
     actor = _actor(request)
-    services.lead_convert(actor=actor, lead_id=lead_id, customer_id=payload.customer_id)
+    services.lead_convert(actor=actor, lead_id=lead_id, customer_id=payload.customer_id, contact_id=payload.contact_id)
     return _fresh(actor, lead_id)

@@ -10,15 +10,22 @@ from typing import Any
 from django.db.models import QuerySet
 
 from crm.access.visibility import require_visible, visible
+from crm.audit.models import AuditEntry
+from crm.audit.selectors import history_of
 from crm.core.actors import Actor
 from crm.core.clock import day_start
-from crm.core.pagination import Page, paginate
+from crm.core.pagination import Page, SortKey, paginate
 from crm.core.search import search_filter
-from crm.customers.selectors import DEFAULT_SORT, SORTS
+from crm.customers.duplicates.lookup import Candidate, duplicate_candidates
+from crm.customers.models import Contact
+from crm.customers.selectors import DEFAULT_SORT
+from crm.customers.selectors import SORTS as RECORD_SORTS
 from crm.identity.selectors import team_subtree_ids
-from crm.leads.models import Lead
+from crm.leads.models import Lead, LeadStatus
 
 EXPORT_LIMIT = 100_000
+# Highest score first is backed by the lead_score index.
+SORTS = {**RECORD_SORTS, "-score": SortKey("score", descending=True)}
 
 
 @dataclass(frozen=True)
@@ -31,6 +38,8 @@ class LeadFilters:
     campaign: str = ""
     created_from: dt.date | None = None
     created_to: dt.date | None = None
+    updated_from: dt.date | None = None
+    updated_to: dt.date | None = None
     sort: str = DEFAULT_SORT
     deleted: bool = False
 
@@ -59,6 +68,10 @@ def lead_list(*, viewer: Actor, filters: LeadFilters) -> QuerySet[Lead]:
         leads = leads.filter(created_at__gte=day_start(filters.created_from))
     if filters.created_to:
         leads = leads.filter(created_at__lt=day_start(filters.created_to + dt.timedelta(days=1)))
+    if filters.updated_from:
+        leads = leads.filter(updated_at__gte=day_start(filters.updated_from))
+    if filters.updated_to:
+        leads = leads.filter(updated_at__lt=day_start(filters.updated_to + dt.timedelta(days=1)))
     if filters.q:
         leads = search_filter(leads, filters.q)
     return leads.select_related("owner", "team")
@@ -82,3 +95,81 @@ def lead_get(*, viewer: Actor, lead_id: int, include_deleted: bool = False) -> L
     manager = Lead.all_objects if include_deleted else Lead.objects
     lead = manager.select_related("owner", "team", "converted_customer", "converted_contact").filter(pk=lead_id).first()
     return require_visible(viewer, lead)
+
+
+# Conversion and the customer's view of its source leads --------------------------------------
+
+
+@dataclass(frozen=True)
+class ConversionChoices:
+    """Existing records the lead may be linked to on conversion, as the duplicate check finds them."""
+
+    customers: list[Candidate]
+    contacts: list[tuple[Candidate, str]]
+
+
+def conversion_choices(*, viewer: Actor, lead: Lead) -> ConversionChoices:
+    """Visible customers and contacts that look like the lead (contacts with their customer's name)."""
+    customers = duplicate_candidates(
+        viewer=viewer,
+        values={"name": lead.company_name, "phone": lead.phone, "email": lead.email},
+        object_type="customers",
+    )
+    contacts = duplicate_candidates(
+        viewer=viewer,
+        values={"name": lead.name, "mobile": lead.mobile, "phone": lead.phone, "email": lead.email},
+        object_type="contacts",
+    )
+    # Each lookup searches every record type; keep the type asked for, visible ones only.
+    customers = [c for c in customers if c.object_type == "customers" and c.visible and c.record_id is not None]
+    contacts = [c for c in contacts if c.object_type == "contacts" and c.visible and c.record_id is not None]
+    employers = dict(Contact.objects.filter(pk__in=[c.record_id for c in contacts]).values_list("pk", "customer__name"))
+    return ConversionChoices(
+        customers=customers,
+        contacts=[(c, employers.get(c.record_id or 0) or "") for c in contacts],
+    )
+
+
+@dataclass(frozen=True)
+class StatusStep:
+    at: dt.datetime
+    by: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class SourceLead:
+    lead: Lead
+    status_history: list[StatusStep]
+
+
+def _status_label(value: Any) -> str:
+    return str(dict(LeadStatus.choices).get(str(value), value or ""))
+
+
+def _status_step(entry: AuditEntry) -> StatusStep | None:
+    """A capture or a status change, labelled; None for other edits."""
+    changes = entry.changes or {}
+    if entry.verb == "create":
+        return StatusStep(at=entry.created_at, by=entry.actor_name, old="", new=_status_label(LeadStatus.NEW))
+    if "status" in changes:
+        old, new = changes["status"]
+        return StatusStep(at=entry.created_at, by=entry.actor_name, old=_status_label(old), new=_status_label(new))
+    return None
+
+
+def source_leads_of(*, viewer: Actor, customer_id: int) -> list[SourceLead]:
+    """The leads converted into a customer, with their status changes from the audit log."""
+    leads = list(
+        visible(viewer, Lead.all_objects.filter(converted_customer_id=customer_id))
+        .select_related("owner", "converted_contact")
+        .order_by("-converted_at", "-id")[:20]
+    )
+    entries = history_of(target_type="leads.lead", target_ids=[lead.pk for lead in leads])
+    by_lead: dict[int, list[StatusStep]] = {lead.pk: [] for lead in leads}
+    for entry in reversed(entries):
+        step = _status_step(entry)
+        if step is not None and entry.target_id in by_lead:
+            by_lead[entry.target_id].append(step)
+    return [SourceLead(lead=lead, status_history=by_lead[lead.pk]) for lead in leads]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import masks_contact_info, require_change, require_visible
@@ -17,10 +18,20 @@ from crm.core import clock
 from crm.core.actors import Actor, Source
 from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.core.search import build_search_text
-from crm.customers.models import Customer, CustomerSource
+from crm.customers.duplicates.check import duplicate_check, duplicate_check_edit
+from crm.customers.duplicates.normalise import company_key
+from crm.customers.models import Contact, Customer, CustomerSource
 from crm.customers.presentation import conflict_rows
-from crm.customers.services import contact_create, customer_create, owner_resolve
+from crm.customers.services import (
+    contact_create,
+    customer_create,
+    owned_create_many,
+    owned_delete_many,
+    owned_update_many,
+    owner_resolve,
+)
 from crm.customers.validation import clean_fields
+from crm.leads.intake import LeadIntake, lead_intake, lead_rescore
 from crm.leads.models import Channel, Lead, LeadStatus
 from crm.leads.validation import lead_cleaners, status_cleaners
 
@@ -76,8 +87,12 @@ def _default_channel(actor: Actor) -> str:
     return {Source.API: Channel.API, Source.IMPORT: Channel.IMPORT}.get(actor.source, Channel.MANUAL)
 
 
-def lead_create(*, actor: Actor, values: dict[str, Any]) -> Lead:
-    """Capture a lead owned by `values['owner_id']` (default: the actor), always as new."""
+def lead_create(*, actor: Actor, values: dict[str, Any], allow_duplicates: bool = False) -> Lead:
+    """Capture a lead owned by `values['owner_id']` (default: the actor), always as new.
+
+    Likely duplicates (leads, customers, contacts) are refused per the duplicate policy;
+    `allow_duplicates` confirms a warning.
+    """
     if actor.user is None and not actor.is_system:
         raise PermissionDenied(_("Sign in first."))
     cleaned = clean_fields(values, lead_cleaners())
@@ -85,23 +100,31 @@ def lead_create(*, actor: Actor, values: dict[str, Any]) -> Lead:
         raise _invalid("name", _("This field is required."))
     cleaned["channel"] = cleaned.get("channel") or _default_channel(actor)
     owner = owner_resolve(actor, values.get("owner_id"))
+    duplicate_check(actor=actor, object_type="leads", values=cleaned, allow_duplicates=allow_duplicates)
     with transaction.atomic():
         _check_external_id(cleaned.get("external_id"), None)
         lead = Lead(**cleaned, owner=owner, team_id=owner.team_id)
-        lead.search_text = _search_text(lead)
+        _lead_derive(lead)
         try:
             lead.save()
         except IntegrityError as exc:
             raise _invalid("external_id", _("Another record already uses this external ID.")) from exc
         audit_record(actor=actor, verb=Verb.CREATE, target=lead, changes=diff({}, snapshot(lead, LEAD_FIELDS)))
+        # Assignment rules decide the owner unless a person chose one (a system intake's owner is a fallback).
+        lead_intake(actor=actor, leads=[lead], assign=actor.is_system or values.get("owner_id") in (None, ""))
     return lead
 
 
-def lead_update(*, actor: Actor, lead_id: int, version: int, values: dict[str, Any]) -> Lead:
+def lead_update(
+    *, actor: Actor, lead_id: int, version: int, values: dict[str, Any], allow_duplicates: bool = False
+) -> Lead:
     """Change a lead the actor may edit; refused with a Conflict if it changed meanwhile."""
     cleaned = clean_fields(values, lead_cleaners())
     if "channel" in cleaned and not cleaned["channel"]:
         del cleaned["channel"]
+    duplicate_check_edit(
+        actor=actor, object_type="leads", record_id=lead_id, values=cleaned, allow_duplicates=allow_duplicates
+    )
     with transaction.atomic():
         lead = require_visible(actor, Lead.objects.filter(pk=lead_id).first())
         require_change(actor, lead)
@@ -117,7 +140,7 @@ def lead_update(*, actor: Actor, lead_id: int, version: int, values: dict[str, A
         if "owner_id" in values:
             owner = owner_resolve(actor, values["owner_id"], default_to_actor=False)
             lead.owner, lead.team_id = owner, owner.team_id
-        lead.search_text = _search_text(lead)
+        _lead_derive(lead)
         with _conflict_shown_to(actor, lead):
             save_versioned(
                 actor=actor,
@@ -125,8 +148,9 @@ def lead_update(*, actor: Actor, lead_id: int, version: int, values: dict[str, A
                 expected_version=version,
                 before=before,
                 after=snapshot(lead, fields),
-                extra_columns={"search_text": lead.search_text, "team_id": lead.team_id},
+                extra_columns={"search_text": lead.search_text, "name_key": lead.name_key, "team_id": lead.team_id},
             )
+        lead_rescore(leads=[lead])
     return lead
 
 
@@ -147,6 +171,11 @@ def lead_set_status(*, actor: Actor, lead_id: int, status: str, reason: str = ""
         before = snapshot(lead, fields)
         lead.status = status
         lead.unqualified_reason = reason if status == LeadStatus.UNQUALIFIED else ""
+        if status != LeadStatus.NEW and lead.first_contacted_at is None:
+            # The first move away from "new" is the first contact (channel quality reports it).
+            fields.append("first_contacted_at")
+            before["first_contacted_at"] = None
+            lead.first_contacted_at = clock.now()
         with _conflict_shown_to(actor, lead):
             save_versioned(
                 actor=actor,
@@ -155,6 +184,7 @@ def lead_set_status(*, actor: Actor, lead_id: int, status: str, reason: str = ""
                 before=before,
                 after=snapshot(lead, fields),
             )
+        lead_rescore(leads=[lead])
     return lead
 
 
@@ -165,8 +195,18 @@ def _visible_customer(actor: Actor, customer_id: int) -> Customer:
         raise _invalid("customer_id", _("Choose a customer you can see.")) from exc
 
 
-def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None) -> Lead:
+def _visible_contact(actor: Actor, contact_id: int) -> Contact:
+    try:
+        return require_visible(actor, Contact.objects.select_related("customer").filter(pk=contact_id).first())
+    except NotFound as exc:
+        raise _invalid("contact_id", _("Choose a contact you can see.")) from exc
+
+
+def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None, contact_id: int | None = None) -> Lead:
     """Turn a lead into a contact at a new customer, or at an existing one the actor can see.
+
+    With `contact_id` the lead is linked to that existing contact (and its customer) instead of
+    creating one: the duplicate check found the person already in the CRM.
 
     The customer, the contact and the lead's new state are written in one transaction; a lead
     is converted once only, even when two people press the button at the same moment.
@@ -177,6 +217,11 @@ def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None) 
         require_change(actor, lead)
         if lead.is_converted:
             raise ValidationFailed(already)
+        existing_contact = _visible_contact(actor, contact_id) if contact_id is not None else None
+        if existing_contact is not None and existing_contact.customer_id is not None:
+            if customer_id is not None and customer_id != existing_contact.customer_id:
+                raise _invalid("contact_id", _("This contact works at another customer than the one chosen."))
+            customer_id = existing_contact.customer_id
         if customer_id is not None:
             customer = _visible_customer(actor, customer_id)
         else:
@@ -194,8 +239,10 @@ def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None) 
                     "notes": lead.notes,
                     "owner_id": lead.owner_id,
                 },
+                # The lead itself matches what it becomes; linking instead is the converter's choice.
+                allow_duplicates=True,
             )
-        contact = contact_create(
+        contact = existing_contact or contact_create(
             actor=actor,
             values={
                 "name": lead.name,
@@ -207,6 +254,7 @@ def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None) 
                 "customer_id": customer.pk,
                 "owner_id": lead.owner_id,
             },
+            allow_duplicates=True,
         )
         fields = ["status", "converted_customer", "converted_contact", "converted_at"]
         before = snapshot(lead, fields)
@@ -219,6 +267,7 @@ def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None) 
                 converted_customer=customer,
                 converted_contact=contact,
                 converted_at=now,
+                first_contacted_at=Coalesce(F("first_contacted_at"), Value(now)),
                 updated_at=now,
                 version=F("version") + 1,
             )
@@ -252,3 +301,48 @@ def lead_delete(*, actor: Actor, lead_id: int) -> Lead:
 
 def lead_restore(*, actor: Actor, lead_id: int) -> Lead:
     return _set_binned(actor, lead_id, binned=False)
+
+
+# Bulk writes (imports) -------------------------------------------------------------------
+
+
+def _lead_derive(lead: Lead) -> None:
+    lead.search_text = _search_text(lead)
+    # The duplicate-check key of a lead is its company's, so an import can match on it.
+    lead.name_key = company_key(lead.company_name)
+
+
+def lead_create_many(*, actor: Actor, drafts: Sequence[dict[str, Any]], assign: bool = True) -> list[Lead]:
+    """Capture many leads at once from cleaned values (lead_cleaners) plus `owner_id`, always as new.
+
+    `assign=False` keeps the given owners (an import that maps an owner column).
+    """
+    rows = [{**draft, "channel": draft.get("channel") or _default_channel(actor)} for draft in drafts]
+    with transaction.atomic():
+        # Entry criteria → score → assignment decided before the insert, so the rows go in once, final;
+        # each lead's create audit entry then records its status, owner and why it got that owner.
+        intake = LeadIntake.start(actor=actor, assign=assign)
+
+        def derive(lead: Lead) -> None:
+            _lead_derive(lead)
+            intake.decide(lead)
+
+        created = owned_create_many(
+            actor=actor, model=Lead, drafts=rows, audit_fields=[*LEAD_FIELDS, "assignment_reason"], derive=derive
+        )
+        intake.finish(audit=False)
+    return created
+
+
+def lead_update_many(*, actor: Actor, changes: Sequence[tuple[Lead, dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Change leads read earlier with cleaned values; returns the old values per lead."""
+    if any(lead.is_converted for lead, _values in changes):
+        raise _invalid("status", _("This lead has been converted; its status can no longer change."))
+    return owned_update_many(
+        actor=actor, model=Lead, changes=changes, derive=_lead_derive, derived_columns=["search_text", "name_key"]
+    )
+
+
+def lead_delete_many(*, actor: Actor, versions: dict[int, int]) -> int:
+    """Move leads to the recycle bin, each only if nobody changed it since `versions` was read."""
+    return owned_delete_many(actor=actor, model=Lead, versions=versions)

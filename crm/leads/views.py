@@ -19,17 +19,22 @@ from crm.core.htmx import is_htmx
 from crm.core.pagination import InvalidCursor
 from crm.core.params import date_param, int_param
 from crm.core.phone import display_phone
+from crm.customers.duplicates.check import DuplicatesFound
+from crm.customers.duplicates.panel import allow_duplicates_from, form_context
 from crm.customers.exporting import export_response
-from crm.customers.presentation import columns_chosen, row_values
-from crm.customers.selectors import DEFAULT_SORT, SORTS
-from crm.identity.rights import can_export
+from crm.customers.presentation import Column, columns_chosen, row_values
+from crm.customers.selectors import DEFAULT_SORT, customer_get
+from crm.identity.rights import can_export, can_manage_org
 from crm.identity.selectors import team_list, user_list
+from crm.identity.services import preference_set
 from crm.leads import selectors, services
 from crm.leads.forms import LeadForm, StatusForm
 from crm.leads.models import Channel, LeadStatus
 from crm.leads.presentation import LEAD_COLUMNS, shown_email, shown_phone
+from crm.leads.webforms import campaign_names
 
 PAGE_SIZE = 25
+COLUMNS_PREFERENCE = "lead_columns"
 
 
 def lead_filters_from(request: HttpRequest) -> selectors.LeadFilters:
@@ -44,7 +49,9 @@ def lead_filters_from(request: HttpRequest) -> selectors.LeadFilters:
         campaign=get.get("campaign", "").strip()[:100],
         created_from=date_param(get.get("created_from")),
         created_to=date_param(get.get("created_to")),
-        sort=sort if sort in SORTS else DEFAULT_SORT,
+        updated_from=date_param(get.get("updated_from")),
+        updated_to=date_param(get.get("updated_to")),
+        sort=sort if sort in selectors.SORTS else DEFAULT_SORT,
     )
 
 
@@ -52,17 +59,34 @@ def _not_found(request: HttpRequest) -> HttpResponse:
     return render(request, "web/not_found.html", status=404)
 
 
+def _chosen_columns(request: HttpRequest) -> list[Column]:
+    return columns_chosen(LEAD_COLUMNS, request.user.preferences.get(COLUMNS_PREFERENCE))  # type: ignore[union-attr]
+
+
+@login_required
+@require_POST
+def lead_columns_view(request: HttpRequest) -> HttpResponse:
+    """Remember which columns the user wants in the lead list (and its export)."""
+    known = {c.key for c in LEAD_COLUMNS}
+    keys = [key for key in request.POST.getlist("columns") if key in known]
+    preference_set(actor=web_actor(request.user), key=COLUMNS_PREFERENCE, value=keys)
+    target = request.POST.get("next", "")
+    return redirect(target if target.startswith("/leads/") and not target.startswith("//") else "leads:list")
+
+
 @login_required
 def lead_list_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
     filters = lead_filters_from(request)
-    columns = columns_chosen(LEAD_COLUMNS, None)
+    columns = _chosen_columns(request)
     try:
         page = selectors.lead_page(viewer=actor, filters=filters, cursor=request.GET.get("cursor"), size=PAGE_SIZE)
     except InvalidCursor:
         return redirect("leads:list")
     context = {
         "columns": columns,
+        "all_columns": [(c, c in columns) for c in LEAD_COLUMNS],
+        "campaigns": campaign_names(),
         "filters": filters,
         "page": page,
         "rows": [(lead, row_values(actor, lead, columns)) for lead in page.items],
@@ -71,11 +95,13 @@ def lead_list_view(request: HttpRequest) -> HttpResponse:
         "statuses": LeadStatus.choices,
         "channels": Channel.choices,
         "may_export": can_export(actor),
+        "may_manage_campaigns": can_manage_org(actor),
         "sorts": [
             ("-created_at", _("Newest first")),
             ("created_at", _("Oldest first")),
             ("-updated_at", _("Recently updated")),
             ("name", pgettext("person", "Name")),
+            ("-score", _("Highest score")),
         ],
     }
     if is_htmx(request) and request.GET.get("cursor"):
@@ -94,7 +120,7 @@ def lead_export_view(request: HttpRequest, file_format: str) -> HttpResponse | S
         object_type="leads.lead",
         file_stem="leads",
         file_format=file_format,
-        columns=columns_chosen(LEAD_COLUMNS, None),
+        columns=_chosen_columns(request),
         records=selectors.lead_export_rows(viewer=actor, filters=filters),
         filters=filters.as_params(),
     )
@@ -107,12 +133,16 @@ def _detail_context(request: HttpRequest, lead_id: int, status_form: StatusForm 
         status_form = StatusForm(
             initial={"status": lead.status, "unqualified_reason": lead.unqualified_reason, "version": lead.version}
         )
+    may_change = can_change(actor, lead)
     return {
         "lead": lead,
+        "conversion": (
+            selectors.conversion_choices(viewer=actor, lead=lead) if may_change and not lead.is_converted else None
+        ),
         "mobile": shown_phone(actor, lead, lead.mobile),
         "phone": shown_phone(actor, lead, lead.phone),
         "email": shown_email(actor, lead, lead.email),
-        "may_change": can_change(actor, lead),
+        "may_change": may_change,
         "status_form": status_form,
     }
 
@@ -140,15 +170,22 @@ def lead_create_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
     initial = {"owner_id": str(request.user.pk), "channel": Channel.MANUAL}
     form = LeadForm(request.POST or None, owners=_owner_choices(), initial=initial)
+    duplicates: DuplicatesFound | None = None
     if request.method == "POST" and form.is_valid():
         try:
-            lead = services.lead_create(actor=actor, values=_lead_values(form))
+            lead = services.lead_create(
+                actor=actor, values=_lead_values(form), allow_duplicates=allow_duplicates_from(request)
+            )
+        except DuplicatesFound as exc:
+            duplicates = exc
+            form.add_error(None, exc.message)
         except DomainError as exc:
             apply_to_form(exc, form)
         else:
             messages.success(request, _("Lead “%(name)s” has been created.") % {"name": lead.name})
             return redirect("leads:detail", lead_id=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form, "lead": None})
+    context = {"form": form, "lead": None, **form_context("leads", error=duplicates, request=request)}
+    return render(request, "leads/lead_form.html", context)
 
 
 @login_required
@@ -173,20 +210,34 @@ def lead_edit_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     )
     form = LeadForm(request.POST or None, owners=_owner_choices(), masked=masked, initial=initial)
     conflict: list[dict[str, Any]] = []
+    duplicates: DuplicatesFound | None = None
     if request.method == "POST" and form.is_valid():
         try:
             services.lead_update(
-                actor=actor, lead_id=lead.pk, version=form.cleaned_data.get("version") or 0, values=_lead_values(form)
+                actor=actor,
+                lead_id=lead.pk,
+                version=form.cleaned_data.get("version") or 0,
+                values=_lead_values(form),
+                allow_duplicates=allow_duplicates_from(request),
             )
         except Conflict as exc:
             conflict = exc.extra.get("changes", [])
+            form.add_error(None, exc.message)
+        except DuplicatesFound as exc:
+            duplicates = exc
             form.add_error(None, exc.message)
         except DomainError as exc:
             apply_to_form(exc, form)
         else:
             messages.success(request, _("Your changes have been saved."))
             return redirect("leads:detail", lead_id=lead.pk)
-    return render(request, "leads/lead_form.html", {"form": form, "lead": lead, "conflict": conflict})
+    context = {
+        "form": form,
+        "lead": lead,
+        "conflict": conflict,
+        **form_context("leads", editing_id=lead.pk, error=duplicates, request=request),
+    }
+    return render(request, "leads/lead_form.html", context)
 
 
 @login_required
@@ -223,7 +274,10 @@ def lead_convert_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     actor = web_actor(request.user)
     try:
         lead = services.lead_convert(
-            actor=actor, lead_id=lead_id, customer_id=int_param(request.POST.get("customer_id"))
+            actor=actor,
+            lead_id=lead_id,
+            customer_id=int_param(request.POST.get("customer_id")),
+            contact_id=int_param(request.POST.get("contact_id")),
         )
     except NotFound:
         return _not_found(request)
@@ -262,3 +316,15 @@ def lead_restore_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         return redirect("web:trash")
     messages.success(request, _("“%(name)s” has been restored.") % {"name": lead.name})
     return redirect("leads:detail", lead_id=lead.pk)
+
+
+@login_required
+def customer_source_leads_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The panel on a customer's page: the leads it came from, with their source and status history."""
+    actor = web_actor(request.user)
+    try:
+        customer_get(viewer=actor, customer_id=customer_id)
+    except NotFound:
+        return _not_found(request)
+    sources = selectors.source_leads_of(viewer=actor, customer_id=customer_id)
+    return render(request, "leads/source_leads.html", {"sources": sources})

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.actors import web_actor
+from crm.customers.duplicates.scan_runs import offers_scan
 from crm.identity.rights import can_manage_org, can_view_audit
 
 
@@ -22,6 +23,9 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {"url": reverse("leads:list"), "label": _("Leads"), "icon": "inbox", "key": "leads"},
         {"url": reverse("customers:list"), "label": _("Customers"), "icon": "building", "key": "customers"},
         {"url": reverse("contacts:list"), "label": _("Contacts"), "icon": "user", "key": "contacts"},
+        {"url": reverse("deals:board"), "label": _("Deals"), "icon": "briefcase", "key": "deals"},
+        {"url": reverse("tasks:list"), "label": _("Tasks"), "icon": "check", "key": "tasks"},
+        {"url": reverse("imports:list"), "label": _("Imports"), "icon": "upload", "key": "imports"},
         {"url": reverse("web:trash"), "label": _("Recycle bin"), "icon": "trash", "key": "trash"},
     ]
     admin_items = []
@@ -30,14 +34,27 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             {"url": reverse("identity:users"), "label": _("Users"), "icon": "users", "key": "users"},
             {"url": reverse("identity:teams"), "label": _("Teams"), "icon": "tree", "key": "teams"},
             {"url": reverse("identity:roles"), "label": _("Roles"), "icon": "shield", "key": "roles"},
+            {
+                "url": reverse("leads:rules:settings"),
+                "label": _("Lead settings"),
+                "icon": "sliders",
+                "key": "lead_rules",
+            },
+            {"url": reverse("deals:pipelines"), "label": _("Pipelines"), "icon": "funnel", "key": "pipelines"},
+            {"url": reverse("quotes:products"), "label": _("Product catalogue"), "icon": "box", "key": "products"},
         ]
+    if offers_scan(actor):
+        admin_items.append(
+            {"url": reverse("customers:duplicate_scan"), "label": _("Duplicate scan"), "icon": "copy", "key": "dupes"}
+        )
     if can_view_audit(actor):
         admin_items.append({"url": reverse("web:audit"), "label": _("Audit log"), "icon": "log", "key": "audit"})
     path = request.path
     active = next(
         (
             str(item["key"])
-            for item in [*items, *admin_items]
+            # The longest matching address wins: /leads/settings/ is "Lead settings", not "Leads".
+            for item in sorted([*items, *admin_items], key=lambda item: -len(str(item["url"])))
             if item["key"] != "home" and path.startswith(str(item["url"]))
         ),
         "home" if path == "/" else "",

@@ -16,6 +16,10 @@ def _carries_nul(request: HttpRequest) -> bool:
         return True
     if request.method not in {"POST", "PUT", "PATCH"}:
         return False
+    if (request.content_type or "") == "multipart/form-data":
+        # Uploaded files are binary (an .xlsx is a zip full of NUL bytes) and may exceed the size
+        # that reading the raw body allows; only the text fields reach a form or the database.
+        return any("\x00" in value for _name, values in request.POST.lists() for value in values)
     body = request.body
     if b"\x00" in body:
         return True

@@ -114,7 +114,9 @@ def test_lookup_is_a_few_indexed_queries_and_skips_the_record_itself(org: Org) -
             exclude_id=customer.pk,
         )
 
-    # then it does not find itself, with one bounded query per key (no owners to look up)
+    # then it does not find itself, with one bounded query per key and record type (no owners to
+    # look up): customers by phone, email and name; contacts by phone and email; leads by phone,
+    # email and company name
     assert found == []
-    assert len(queries) == 3
+    assert len(queries) == 8
     assert all("LIMIT 50" in query["sql"] for query in queries.captured_queries)

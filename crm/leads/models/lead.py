@@ -68,6 +68,24 @@ class Lead(OwnedRecord):
         related_name="+",
     )
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+    # Set once, by the first status change away from "new" (or conversion): time to first contact.
+    first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True, editable=False)
+    # Kept by crm.leads.scoring: the score, its top reasons [{"points", "text"}] and when it was worked out.
+    score = models.IntegerField(_("score"), default=0, editable=False)
+    score_reasons = models.JSONField(_("score reasons"), default=list, blank=True, editable=False)
+    scored_at = models.DateTimeField(_("scored at"), null=True, blank=True, editable=False)
+    # Kept by crm.leads.assignment: which rule chose the owner, and why.
+    assignment_rule = models.ForeignKey(
+        "leads.AssignmentRule",
+        verbose_name=_("assignment rule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    assignment_reason = models.CharField(_("assignment reason"), max_length=300, blank=True, default="", editable=False)
+    assigned_at = models.DateTimeField(_("assigned at"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -87,6 +105,15 @@ class Lead(OwnedRecord):
             models.Index(fields=["status", "-created_at", "-id"], name="lead_status_created"),
             models.Index(fields=["channel", "-created_at", "-id"], name="lead_channel_created"),
             models.Index(fields=["campaign", "-created_at", "-id"], name="lead_campaign_created"),
+            models.Index(fields=["-score", "-id"], name="lead_score"),
+            models.Index(fields=["status", "-score", "-id"], name="lead_status_score"),
+            models.Index(fields=["owner", "status"], name="lead_owner_status"),
+            models.Index(fields=["assignment_rule"], name="lead_assignment_rule"),
+            # The duplicate check (查重) looks leads up by each of its keys.
+            models.Index(fields=["name_key", "id"], name="lead_name_key"),
+            models.Index(fields=["mobile", "id"], name="lead_mobile"),
+            models.Index(fields=["phone", "id"], name="lead_phone"),
+            models.Index(fields=["email", "id"], name="lead_email"),
             models.Index(fields=["converted_customer"], name="lead_converted_customer"),
             models.Index(fields=["converted_contact"], name="lead_converted_contact"),
             models.Index(

@@ -12,11 +12,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from crm.core.actors import system_actor
 from crm.customers.duplicates.scan import DEFAULT_MIN_SCORE, Pair, passes_of, scan_pairs
-from crm.customers.models import Contact, Customer
+from crm.customers.duplicates.sources import source_of
 from crm.customers.services import duplicate_keys_refresh
 
 CSV_COLUMNS = ["left_id", "left_external_id", "right_id", "right_external_id", "score", "reasons"]
-OBJECTS = ["customers", "contacts"]
+OBJECTS = ["customers", "contacts", "leads"]
 
 
 class Command(BaseCommand):
@@ -52,9 +52,9 @@ class Command(BaseCommand):
         )
 
     def _rekey(self, options: dict[str, Any]) -> None:
-        model: type[Customer] | type[Contact] = Customer if options["object"] == "customers" else Contact
+        model = source_of(options["object"]).model
         with self._bar(options["quiet"]) as bar:
-            task = bar.add_task("rekey", total=model.all_objects.count())
+            task = bar.add_task("rekey", total=model._base_manager.count())
             changed = duplicate_keys_refresh(
                 actor=system_actor("duplicates rekey"),
                 object_type=options["object"],
@@ -64,7 +64,7 @@ class Command(BaseCommand):
 
     def _scan(self, options: dict[str, Any]) -> None:
         object_type = options["object"]
-        model: type[Customer] | type[Contact] = Customer if object_type == "customers" else Contact
+        model = source_of(object_type).model
         path = options.get("output")
         out: Any = open(path, "w", newline="", encoding="utf-8") if path else self.stdout  # noqa: SIM115
         # The bar goes to stderr so that stdout carries only the pairs.
@@ -73,7 +73,9 @@ class Command(BaseCommand):
             write = self._writer(out, options["format"])
             with self._bar(quiet) as bar:
                 tasks = {
-                    blocking.label: bar.add_task(blocking.label, total=model.objects.filter(blocking.present).count())
+                    blocking.label: bar.add_task(
+                        blocking.label, total=model._default_manager.filter(blocking.present).count()
+                    )
                     for blocking in passes_of(object_type)
                 }
                 found = 0

@@ -1,0 +1,135 @@
+"""Conversion onto existing records the duplicate check finds, and the lead's history on the customer."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from conftest import Org
+from crm.core.actors import api_actor, web_actor
+from crm.core.errors import ValidationFailed
+from crm.customers.models import Contact, Customer
+from crm.customers.tests.factories import a_contact, a_customer
+from crm.identity.services import token_create
+from crm.leads.models import Lead
+from crm.leads.services import lead_convert, lead_set_status
+from crm.leads.tests.factories import a_lead
+
+
+def signed_in(org: Org, username: str) -> Client:
+    client = Client()
+    client.force_login(getattr(org, username))
+    return client
+
+
+def test_the_conversion_screen_offers_matching_contacts_and_customers(org: Org) -> None:
+    # given a customer and a contact that match the lead, and a matching contact of someone else
+    customer = a_customer(org.rep_a1, name="杭州云栖智能制造有限公司")
+    contact = a_contact(org.rep_a1, customer, name="王建国", mobile="13912345678")
+    a_contact(org.rep_n1, None, name="王建国", mobile="13912345678", email="other@example.cn")
+    lead = a_lead(org.rep_a1)
+    # when the owner opens the lead
+    response = signed_in(org, "rep_a1").get(f"/leads/{lead.pk}/")
+    # then the visible ones are offered, the hidden one is not
+    choices = response.context["conversion"]
+    assert [c.record_id for c in choices.customers] == [customer.pk]
+    assert [(c.record_id, employer) for c, employer in choices.contacts] == [(contact.pk, "杭州云栖智能制造有限公司")]
+    assert 'name="contact_id"' in response.content.decode()
+
+
+def test_converting_onto_an_existing_contact_links_it_and_its_customer(org: Org) -> None:
+    # given a lead for a person who is already a contact at a customer
+    customer = a_customer(org.rep_a1, name="杭州云栖智能制造有限公司")
+    contact = a_contact(org.rep_a1, customer, name="王建国", mobile="13912345678")
+    lead = a_lead(org.rep_a1)
+    # when the rep converts it choosing that contact
+    response = signed_in(org, "rep_a1").post(f"/leads/{lead.pk}/convert/", data={"contact_id": contact.pk})
+    # then no new customer or contact is created and the lead points at the existing ones
+    assert response.status_code == 302
+    assert response["Location"] == f"/customers/{customer.pk}/"
+    lead.refresh_from_db()
+    assert (lead.status, lead.converted_customer_id, lead.converted_contact_id) == (
+        "converted",
+        customer.pk,
+        contact.pk,
+    )
+    assert (Customer.objects.count(), Contact.objects.count()) == (1, 1)
+    assert lead.first_contacted_at == lead.converted_at
+
+
+def test_a_contact_the_rep_cannot_see_is_refused(org: Org) -> None:
+    hidden = a_contact(org.rep_n1, a_customer(org.rep_n1), name="王建国")
+    lead = a_lead(org.rep_a1)
+    with pytest.raises(ValidationFailed) as refused:
+        lead_convert(actor=web_actor(org.rep_a1), lead_id=lead.pk, contact_id=hidden.pk)
+    assert [e.field for e in refused.value.errors] == ["contact_id"]
+    assert Lead.objects.get(pk=lead.pk).status == "new"
+
+
+def test_a_contact_at_another_customer_than_the_chosen_one_is_refused(org: Org) -> None:
+    contact = a_contact(org.rep_a1, a_customer(org.rep_a1, name="甲公司"))
+    other = a_customer(org.rep_a1, name="乙公司")
+    lead = a_lead(org.rep_a1)
+    with pytest.raises(ValidationFailed) as refused:
+        lead_convert(actor=web_actor(org.rep_a1), lead_id=lead.pk, customer_id=other.pk, contact_id=contact.pk)
+    assert [e.field for e in refused.value.errors] == ["contact_id"]
+
+
+def test_the_first_status_change_records_the_first_contact_once(org: Org) -> None:
+    lead = a_lead(org.rep_a1)
+    contacted = lead_set_status(actor=web_actor(org.rep_a1), lead_id=lead.pk, status="contacted")
+    first = contacted.first_contacted_at
+    qualified = lead_set_status(actor=web_actor(org.rep_a1), lead_id=lead.pk, status="qualified")
+    assert first is not None
+    assert Lead.objects.get(pk=lead.pk).first_contacted_at == first == qualified.first_contacted_at
+
+
+def test_the_customer_page_shows_its_source_leads_with_their_status_history(org: Org) -> None:
+    # given a web-form lead that was contacted, qualified and converted
+    lead = a_lead(org.rep_a1, channel="web_form", campaign="2026 春季峰会")
+    actor = web_actor(org.rep_a1)
+    lead_set_status(actor=actor, lead_id=lead.pk, status="contacted")
+    lead_set_status(actor=actor, lead_id=lead.pk, status="qualified")
+    converted = lead_convert(actor=actor, lead_id=lead.pk)
+    client = signed_in(org, "rep_a1")
+    customer_id = converted.converted_customer_id
+    # when the customer's page loads its source-leads panel
+    page = client.get(f"/customers/{customer_id}/").content.decode()
+    panel = client.get(f"/leads/for-customer/{customer_id}/")
+    # then the panel shows the lead, its source and campaign, and each status step
+    assert f'hx-get="/leads/for-customer/{customer_id}/"' in page
+    assert panel.status_code == 200
+    [source] = panel.context["sources"]
+    assert source.lead.pk == lead.pk
+    assert [(step.old, step.new) for step in source.status_history] == [
+        ("", "新线索"),
+        ("新线索", "已联系"),
+        ("已联系", "有效"),
+        ("有效", "已转化"),
+    ]
+    body = panel.content.decode()
+    assert "2026 春季峰会" in body
+    assert "网页表单" in body
+
+
+def test_the_source_leads_panel_is_404_for_a_hidden_customer(org: Org) -> None:
+    customer = a_customer(org.rep_n1)
+    assert signed_in(org, "rep_a1").get(f"/leads/for-customer/{customer.pk}/").status_code == 404
+
+
+def test_the_api_converts_onto_an_existing_contact(org: Org) -> None:
+    # given a lead and the contact it duplicates, and an API token
+    customer = a_customer(org.rep_a1, name="杭州云栖智能制造有限公司")
+    contact = a_contact(org.rep_a1, customer, name="王建国", mobile="13912345678")
+    lead = a_lead(org.rep_a1)
+    _token, secret = token_create(actor=api_actor(org.rep_a1), name="tests")
+    # when it is converted with contact_id
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").post(
+        f"/api/v1/leads/{lead.pk}/convert", data={"contact_id": contact.pk}, content_type="application/json"
+    )
+    # then the answer links the existing records
+    assert response.status_code == 200
+    assert (response.json()["converted_customer_id"], response.json()["converted_contact_id"]) == (
+        customer.pk,
+        contact.pk,
+    )
