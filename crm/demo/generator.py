@@ -19,6 +19,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from crm.activities.models import Activity
+from crm.activities.services import tasks_from_planned_contacts
 from crm.audit.models import Verb
 from crm.audit.services import audit_record
 from crm.core.actors import system_actor
@@ -262,6 +263,7 @@ def generate(
             report=report,
         )
 
+    tasks_from_planned_contacts(actor=system_actor("demo"))
     demo_lead_rules(rng, reps=reps)
     leads = _demo_leads(rng, reps=reps, count=min(DEMO_LEADS, customers))
     leads += demo_campaigns(rng, reps=reps)

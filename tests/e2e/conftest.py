@@ -15,9 +15,12 @@ import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps as django_apps
+from django.core.servers.basehttp import WSGIServer
+from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
@@ -38,6 +41,22 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 LOCALE_DIR = Path(__file__).resolve().parents[2] / "locale"
 
 expect.set_options(timeout=10_000)
+
+
+class _SerialWSGIServer(WSGIServer):
+    """Serves one request at a time.
+
+    The live server shares the test's one in-memory SQLite connection; a threaded server lets a page
+    and its lazily loaded panels use it at once, which SQLite answers with "bad parameter or other
+    API misuse" (seen as a lost session). Django closes each connection after the response when the
+    server is not threaded, so queued requests are not starved by keep-alive.
+    """
+
+    def __init__(self, *args: Any, connections_override: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+
+
+LiveServerThread.server_class = _SerialWSGIServer  # type: ignore[assignment]  # same constructor, no threads
 
 
 def _compile_stale_catalogues() -> None:

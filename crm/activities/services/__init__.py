@@ -16,6 +16,7 @@ from crm.activities.services.tasks import (
     task_update,
     tasks_follow_customers,
     tasks_follow_owner_team,
+    tasks_from_planned_contacts,
 )
 
 __all__ = [
@@ -33,4 +34,5 @@ __all__ = [
     "task_update",
     "tasks_follow_customers",
     "tasks_follow_owner_team",
+    "tasks_from_planned_contacts",
 ]

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from django.apps import apps
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime, parse_time
@@ -361,3 +361,29 @@ def tasks_follow_owner_team(*, actor: Actor, user_id: int) -> int:
     if user.team_id is None:
         return tasks.exclude(team__isnull=True).update(team_id=None)
     return tasks.exclude(team_id=user.team_id).update(team_id=user.team_id)
+
+
+def tasks_from_planned_contacts(*, actor: Actor) -> int:
+    """Plan a task for every open planned contact that has none, in one INSERT … SELECT.
+
+    For follow-ups written in bulk around the services (demo data, data loads); the follow-up
+    services plan their task themselves.
+    """
+    if not actor.is_system:
+        raise PermissionDenied(_("Only a background job plans tasks in bulk."))
+    task, activity = Task._meta.db_table, Activity._meta.db_table
+    sql = f"""
+        INSERT INTO {task} (
+            title, notes, due_on, status, owner_id, team_id, created_by_id, customer_id, contact_id,
+            related_type, source_activity_id, version, created_at, updated_at
+        )
+        SELECT SUBSTR(CASE WHEN a.next_step <> '' THEN a.next_step ELSE a.content END, 1, 200), '',
+               a.next_contact_on, %s, a.owner_id, a.team_id, a.owner_id, a.customer_id, a.contact_id,
+               '', a.id, 1, a.created_at, a.updated_at
+        FROM {activity} a
+        WHERE a.deleted_at IS NULL AND a.is_next_contact_done = %s AND a.next_contact_on IS NOT NULL
+          AND NOT EXISTS (SELECT 1 FROM {task} t WHERE t.source_activity_id = a.id)
+    """  # noqa: S608  (table names come from the models, values are parameters)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [TaskStatus.OPEN.value, False])
+        return int(cursor.rowcount)

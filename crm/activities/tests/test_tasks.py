@@ -441,3 +441,29 @@ def test_task_list_queries_do_not_grow_with_rows(
         body = client.get("/tasks/").content.decode()
     assert body.count('data-testid="task"') == 25
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_follow_ups_written_in_bulk_get_their_tasks_once(org: Org) -> None:
+    from crm.activities.models import Activity
+    from crm.activities.services import tasks_from_planned_contacts
+
+    # given follow-ups inserted around the services: one planned, one settled, one without a date
+    customer = a_customer(org.rep_a1)
+    common = {"customer": customer, "owner": org.rep_a1, "team": org.east_a, "kind": "call"}
+    planned = Activity.objects.create(**common, content="电话", next_step="寄样品", next_contact_on=TODAY)
+    Activity.objects.create(**common, content="拜访", next_contact_on=TODAY, is_next_contact_done=True)
+    Activity.objects.create(**common, content="微信")
+    # when tasks are planned in bulk, twice
+    first = tasks_from_planned_contacts(actor=system_actor("demo"))
+    second = tasks_from_planned_contacts(actor=system_actor("demo"))
+    # then the one open planned contact has exactly one task
+    assert (first, second) == (1, 0)
+    [task] = Task.objects.all()
+    assert (task.source_activity_id, task.title, task.due_on, task.owner_id) == (
+        planned.pk,
+        "寄样品",
+        TODAY,
+        org.rep_a1.pk,
+    )
+    with pytest.raises(PermissionDenied):
+        tasks_from_planned_contacts(actor=org.actor(org.admin))
