@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
+from django.utils import translation
 
 from crm.core.actors import Actor, api_actor, web_actor
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
@@ -36,6 +39,18 @@ def make_user(
     user.set_password(PASSWORD)
     user.save()
     return user
+
+
+@pytest.fixture(autouse=True)
+def default_language() -> Iterator[None]:
+    """Each test starts in the default language (Chinese).
+
+    A request through the test client activates its user's language in the test's own thread, and
+    it would otherwise stay active for whichever test that worker runs next.
+    """
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.activate(django_settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

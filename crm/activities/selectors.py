@@ -229,17 +229,23 @@ class DueTasks:
 
 
 def tasks_due(*, viewer: Actor, limit: int = 50) -> DueTasks:
-    """The viewer's own open tasks due today or overdue, for the home page."""
+    """The viewer's own open tasks due today or overdue, for the home page.
+
+    Two capped queries, so a long overdue backlog never pushes today's tasks off the page.
+    """
     if viewer.user_id is None:
         return DueTasks(overdue=[], today=[])
     today = timezone.localdate()
-    due = list(
+    mine = (
         _visible_tasks(viewer)
-        .filter(owner_id=viewer.user_id, status=TaskStatus.OPEN, due_on__lte=today)
+        .filter(owner_id=viewer.user_id, status=TaskStatus.OPEN)
         .select_related("customer", "contact")
-        .order_by("due_on", "due_time", "id")[:limit]
+        .order_by("due_on", "due_time", "id")
     )
-    return DueTasks(overdue=[t for t in due if t.due_on < today], today=[t for t in due if t.due_on == today])
+    return DueTasks(
+        overdue=list(mine.filter(due_on__lt=today)[:limit]),
+        today=list(mine.filter(due_on=today)[:limit]),
+    )
 
 
 def calendar_feed_owner(token_hash: str) -> User | None:

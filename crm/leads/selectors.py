@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from crm.access.visibility import require_visible, visible
+from crm.access.visibility import can_see, require_visible, visible
 from crm.audit.models import AuditEntry
 from crm.audit.selectors import history_of
 from crm.core.actors import Actor
@@ -17,7 +17,7 @@ from crm.core.clock import day_start
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.search import search_filter
 from crm.customers.duplicates.lookup import Candidate, duplicate_candidates
-from crm.customers.models import Contact
+from crm.customers.models import Contact, Customer
 from crm.customers.selectors import DEFAULT_SORT
 from crm.customers.selectors import SORTS as RECORD_SORTS
 from crm.identity.selectors import team_subtree_ids
@@ -142,6 +142,7 @@ class StatusStep:
 class SourceLead:
     lead: Lead
     status_history: list[StatusStep]
+    may_open: bool = False
 
 
 def _status_label(value: Any) -> str:
@@ -160,9 +161,15 @@ def _status_step(entry: AuditEntry) -> StatusStep | None:
 
 
 def source_leads_of(*, viewer: Actor, customer_id: int) -> list[SourceLead]:
-    """The leads converted into a customer, with their status changes from the audit log."""
+    """The leads converted into a customer, with their status changes from the audit log.
+
+    Whoever may see the customer sees where it came from, even when the lead itself belonged to a
+    colleague (a lead converted onto someone else's customer is part of that customer's history).
+    The panel shows the source and status history only, never the lead's contact details.
+    """
+    require_visible(viewer, Customer.objects.filter(pk=customer_id).first())
     leads = list(
-        visible(viewer, Lead.all_objects.filter(converted_customer_id=customer_id))
+        Lead.all_objects.filter(converted_customer_id=customer_id)
         .select_related("owner", "converted_contact")
         .order_by("-converted_at", "-id")[:20]
     )
@@ -172,4 +179,11 @@ def source_leads_of(*, viewer: Actor, customer_id: int) -> list[SourceLead]:
         step = _status_step(entry)
         if step is not None and entry.target_id in by_lead:
             by_lead[entry.target_id].append(step)
-    return [SourceLead(lead=lead, status_history=by_lead[lead.pk]) for lead in leads]
+    return [
+        SourceLead(
+            lead=lead,
+            status_history=by_lead[lead.pk],
+            may_open=can_see(viewer, owner_id=lead.owner_id, team_id=lead.team_id) and lead.deleted_at is None,
+        )
+        for lead in leads
+    ]

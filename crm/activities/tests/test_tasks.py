@@ -467,3 +467,14 @@ def test_follow_ups_written_in_bulk_get_their_tasks_once(org: Org) -> None:
     )
     with pytest.raises(PermissionDenied):
         tasks_from_planned_contacts(actor=org.actor(org.admin))
+
+
+def test_a_long_overdue_backlog_does_not_hide_todays_tasks(org: Org) -> None:
+    actor = org.actor(org.rep_a1)
+    for day in ("2025-03-01", "2025-03-02", "2025-03-03"):
+        task_create(actor=actor, values={"title": f"逾期 {day}", "due_on": day})
+    task_create(actor=actor, values={"title": "今天要做", "due_on": "2025-03-12"})
+    with time_machine.travel(NOW, tick=False):
+        due = tasks_due(viewer=actor, limit=2)
+    assert [t.title for t in due.overdue] == ["逾期 2025-03-01", "逾期 2025-03-02"]
+    assert [t.title for t in due.today] == ["今天要做"]

@@ -112,6 +112,22 @@ def test_the_customer_page_shows_its_source_leads_with_their_status_history(org:
     assert "网页表单" in body
 
 
+def test_a_colleagues_lead_converted_onto_my_customer_shows_without_a_link(org: Org) -> None:
+    # given rep_b1 converts their lead onto rep_a1's customer, which rep_b1 may see as a director would
+    customer = a_customer(org.rep_a1, name="无锡药明康德新药开发股份有限公司")
+    lead = a_lead(org.rep_b1, name="钱伟", company_name="无锡药明康德新药开发股份有限公司", mobile="13700001111")
+    lead_convert(actor=web_actor(org.director), lead_id=lead.pk, customer_id=customer.pk)
+    # when rep_a1 opens the customer's source-leads panel
+    panel = signed_in(org, "rep_a1").get(f"/leads/for-customer/{customer.pk}/")
+    # then the lead and its source are shown, but not as a link to a lead rep_a1 may not open
+    [source] = panel.context["sources"]
+    body = panel.content.decode()
+    assert (source.lead.pk, source.may_open) == (lead.pk, False)
+    assert "钱伟" in body
+    assert f'href="/leads/{lead.pk}/"' not in body
+    assert "13700001111" not in body
+
+
 def test_the_source_leads_panel_is_404_for_a_hidden_customer(org: Org) -> None:
     customer = a_customer(org.rep_n1)
     assert signed_in(org, "rep_a1").get(f"/leads/for-customer/{customer.pk}/").status_code == 404
