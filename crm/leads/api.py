@@ -146,6 +146,10 @@ class ConvertIn(Schema):
     contact_id: int | None = Field(
         None, description="Link the lead to this existing contact (and its customer) instead of creating one."
     )
+    open_deal: bool = Field(False, description="Also open a deal on the customer, with this lead as its source.")
+    deal_name: str = ""
+    deal_amount: Decimal = Decimal(0)
+    deal_pipeline_id: int | None = None
 
 
 def lead_out(actor: Actor, lead: Lead) -> dict[str, Any]:
@@ -279,5 +283,15 @@ def set_lead_status(request: HttpRequest, lead_id: int, payload: StatusIn) -> di
 def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn) -> dict[str, Any]:
     """Turn the lead into a contact at a new customer, or at `customer_id`; links are in the answer."""
     actor = _actor(request)
-    services.lead_convert(actor=actor, lead_id=lead_id, customer_id=payload.customer_id, contact_id=payload.contact_id)
+    services.lead_convert(
+        actor=actor,
+        lead_id=lead_id,
+        customer_id=payload.customer_id,
+        contact_id=payload.contact_id,
+        deal=(
+            {"name": payload.deal_name, "amount": payload.deal_amount, "pipeline_id": payload.deal_pipeline_id}
+            if payload.open_deal
+            else None
+        ),
+    )
     return _fresh(actor, lead_id)

@@ -31,6 +31,7 @@ from crm.customers.services import (
     owner_resolve,
 )
 from crm.customers.validation import clean_fields
+from crm.deals.services import deal_create
 from crm.leads.intake import LeadIntake, lead_intake, lead_rescore
 from crm.leads.models import Channel, Lead, LeadStatus
 from crm.leads.validation import lead_cleaners, status_cleaners
@@ -202,11 +203,20 @@ def _visible_contact(actor: Actor, contact_id: int) -> Contact:
         raise _invalid("contact_id", _("Choose a contact you can see.")) from exc
 
 
-def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None, contact_id: int | None = None) -> Lead:
+def lead_convert(
+    *,
+    actor: Actor,
+    lead_id: int,
+    customer_id: int | None = None,
+    contact_id: int | None = None,
+    deal: dict[str, Any] | None = None,
+) -> Lead:
     """Turn a lead into a contact at a new customer, or at an existing one the actor can see.
 
     With `contact_id` the lead is linked to that existing contact (and its customer) instead of
-    creating one: the duplicate check found the person already in the CRM.
+    creating one: the duplicate check found the person already in the CRM. With `deal` (name,
+    amount, pipeline_id, expected_close_on; all optional) a deal is opened on the customer too,
+    its source being this lead.
 
     The customer, the contact and the lead's new state are written in one transaction; a lead
     is converted once only, even when two people press the button at the same moment.
@@ -279,6 +289,19 @@ def lead_convert(*, actor: Actor, lead_id: int, customer_id: int | None = None, 
         lead.converted_customer, lead.converted_contact = customer, contact
         lead.version += 1
         audit_record(actor=actor, verb=Verb.UPDATE, target=lead, changes=diff(before, snapshot(lead, fields)))
+        if deal is not None:
+            deal_create(
+                actor=actor,
+                values={
+                    "name": str(deal.get("name") or "").strip() or lead.company_name or lead.name,
+                    "amount": deal.get("amount") or 0,
+                    "pipeline_id": deal.get("pipeline_id"),
+                    "expected_close_on": deal.get("expected_close_on"),
+                    "customer_id": customer.pk,
+                    "owner_id": lead.owner_id,
+                    "source_lead_id": lead.pk,
+                },
+            )
     return lead
 
 

@@ -278,6 +278,11 @@ def lead_convert_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             lead_id=lead_id,
             customer_id=int_param(request.POST.get("customer_id")),
             contact_id=int_param(request.POST.get("contact_id")),
+            deal=(
+                {"name": request.POST.get("deal_name", ""), "amount": request.POST.get("deal_amount") or 0}
+                if request.POST.get("open_deal") == "on"
+                else None
+            ),
         )
     except NotFound:
         return _not_found(request)

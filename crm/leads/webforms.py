@@ -23,6 +23,7 @@ from crm.core import clock
 from crm.core.actors import Actor, system_actor
 from crm.core.errors import DomainError, FieldError, NotFound, ValidationFailed
 from crm.core.params import date_param
+from crm.customers.duplicates.check import duplicate_collisions_notify
 from crm.identity.models import Team, User
 from crm.identity.rights import require_org_admin
 from crm.leads.models import WEBFORM_FIELDS, Campaign, Channel, Lead, WebForm, WebFormHit
@@ -304,16 +305,17 @@ def webform_submit(*, form: WebForm, data: dict[str, Any], visitor: Visitor) -> 
         "consent": {"given": True, "text": form.consent_text, "at": now.isoformat()},
         "submitted_at": now.isoformat(),
     }
+    actor = system_actor(f"web form {form.pk}")
+    lead_values = {
+        **{key: value for key, value in values.items() if value},
+        "channel": Channel.WEB_FORM,
+        "campaign": form.campaign.name,
+        "raw_submission": raw,
+        "owner_id": owner.pk if owner is not None else None,
+    }
     with transaction.atomic():
-        lead = lead_create(
-            actor=system_actor(f"web form {form.pk}"),
-            values={
-                **{key: value for key, value in values.items() if value},
-                "channel": Channel.WEB_FORM,
-                "campaign": form.campaign.name,
-                "raw_submission": raw,
-                "owner_id": owner.pk if owner is not None else None,
-            },
-        )
+        lead = lead_create(actor=actor, values=lead_values)
+        # A prospect is never turned away as a duplicate, but the owners of matching records hear of it.
+        duplicate_collisions_notify(actor=actor, object_type="leads", values=lead_values, exclude_id=lead.pk)
         WebForm.objects.filter(pk=form.pk).update(submission_count=F("submission_count") + 1)
     return lead

@@ -212,6 +212,23 @@ def duplicate_check(
     return candidates
 
 
+def duplicate_collisions_notify(
+    *, actor: Actor, object_type: str, values: dict[str, Any], exclude_id: int | None = None
+) -> list[Candidate]:
+    """For channels where nobody can be asked "save anyway?" (a public web form): never refuse the
+    record, but tell the owners of the records it matches (撞单), as when a colleague enters one."""
+    candidates = [
+        candidate
+        for candidate in duplicate_candidates(
+            viewer=actor, values=values, object_type=object_type, exclude_id=exclude_id
+        )
+        if not is_own_customer(candidate, object_type, values)
+    ]
+    if candidates:
+        _notify_owners(actor, object_type, values, candidates)
+    return candidates
+
+
 def duplicate_check_edit(
     *, actor: Actor, object_type: str, record_id: int, values: dict[str, Any], allow_duplicates: bool = False
 ) -> list[Candidate]:

@@ -149,3 +149,53 @@ def test_the_api_converts_onto_an_existing_contact(org: Org) -> None:
         customer.pk,
         contact.pk,
     )
+
+
+def test_conversion_can_open_a_deal_with_the_lead_as_its_source(org: Org) -> None:
+    from decimal import Decimal
+
+    from crm.deals.models import Deal
+
+    # given a qualified lead
+    lead = a_lead(org.rep_a1, name="孙丽", company_name="常州天合光能有限公司")
+    # when the rep converts it from its page, ticking "also open a deal"
+    response = signed_in(org, "rep_a1").post(
+        f"/leads/{lead.pk}/convert/",
+        {"open_deal": "on", "deal_name": "天合光能 CRM 项目", "deal_amount": "680000"},
+    )
+    # then a deal is open on the new customer, owned by the lead's owner, with the lead as its source
+    assert response.status_code == 302
+    lead.refresh_from_db()
+    deal = Deal.objects.get()
+    assert (deal.name, deal.amount, deal.customer_id, deal.owner_id, deal.source_lead_id) == (
+        "天合光能 CRM 项目",
+        Decimal("680000.00"),
+        lead.converted_customer_id,
+        org.rep_a1.pk,
+        lead.pk,
+    )
+    assert deal.stage.name == "初步沟通"
+
+
+def test_conversion_without_the_deal_box_opens_no_deal(org: Org) -> None:
+    from crm.deals.models import Deal
+
+    lead = a_lead(org.rep_a1)
+    signed_in(org, "rep_a1").post(f"/leads/{lead.pk}/convert/", {"deal_name": "不应创建"})
+    assert Deal.objects.count() == 0
+
+
+def test_the_api_converts_and_opens_a_deal(org: Org) -> None:
+    from crm.deals.models import Deal
+
+    lead = a_lead(org.rep_a1, company_name="合肥阳光电源股份有限公司")
+    _token, secret = token_create(actor=api_actor(org.rep_a1), name="tests")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    response = client.post(
+        f"/api/v1/leads/{lead.pk}/convert",
+        {"open_deal": True, "deal_amount": "120000.50"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    deal = Deal.objects.get(source_lead_id=lead.pk)
+    assert (deal.name, str(deal.amount)) == ("合肥阳光电源股份有限公司", "120000.50")

@@ -342,3 +342,19 @@ def test_a_duplicate_campaign_name_is_refused_on_the_field(org: Org) -> None:
     )
     assert response.status_code == 200
     assert response.context["form"].errors == {"name": ["已有同名的市场活动。"]}
+
+
+def test_a_submission_matching_a_colleagues_customer_is_kept_and_its_owner_told(org: Org, web_form: WebForm) -> None:
+    from crm.customers.tests.factories import a_customer
+    from crm.notifications.models import Notification, NotificationKind
+
+    # given rep_n1 already has the submitter's company as a customer, with the same phone
+    a_customer(org.rep_n1, name="苏州明德精密机械有限公司", phone="13912345678")
+    # when a visitor submits the form with that company and phone
+    response = post_hosted(web_form, submitted())
+    # then the lead is created anyway, and rep_n1 hears about the collision (撞单) once
+    assert response.status_code == 302
+    assert Lead.objects.count() == 1
+    [notice] = Notification.objects.filter(kind=NotificationKind.DUPLICATE_COLLISION)
+    assert notice.recipient_id == org.rep_n1.pk
+    assert "苏州明德精密机械有限公司" in notice.title
