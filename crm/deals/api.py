@@ -14,6 +14,7 @@ from crm.api.schemas import ERRORS
 from crm.core.actors import Actor, api_actor
 from crm.deals import selectors, services
 from crm.deals.models import Deal
+from crm.deals.win_loss import win_loss_analysis
 
 deals_router = Router(tags=["deals"])
 pipelines_router = Router(tags=["pipelines"])
@@ -242,6 +243,74 @@ def create_deal(request: HttpRequest, payload: DealIn) -> tuple[int, dict[str, A
         values.pop("probability")
     deal = services.deal_create(actor=actor, values=values)
     return 201, deal_out(actor, deal.pk)
+
+
+class OutcomeRow(Schema):
+    won: int
+    lost: int
+    closed: int
+    win_rate: int
+    won_amount: Decimal
+    lost_amount: Decimal
+
+
+class OwnerOutcome(OutcomeRow):
+    owner__full_name: str
+
+
+class ReasonRow(Schema):
+    stage__kind: str
+    close_reason__name: str | None
+    count: int
+    amount: Decimal
+
+
+class LostAtRow(Schema):
+    lost_from: str | None
+    count: int
+    amount: Decimal
+
+
+class CompetitorRow(Schema):
+    competitor: str
+    count: int
+    amount: Decimal
+
+
+class BandRow(Schema):
+    label: str
+    won: int
+    lost: int
+    closed: int
+    win_rate: int
+
+
+class WinLossOut(Schema):
+    totals: dict[str, Any]
+    reasons: list[ReasonRow]
+    lost_at: list[LostAtRow]
+    owners: list[OwnerOutcome]
+    competitors: list[CompetitorRow]
+    bands: list[BandRow]
+
+
+class WinLossFilter(Schema):
+    pipeline_id: int | None = None
+    closed_from: dt.date | None = None
+    closed_to: dt.date | None = None
+
+
+@deals_router.get("/win-loss", response={200: WinLossOut, **ERRORS}, operation_id="deal_win_loss")
+def deal_win_loss(request: HttpRequest, filters: Query[WinLossFilter]) -> dict[str, Any]:
+    """Closed deals you may see, by reason, stage lost at, owner, competitor and amount band."""
+    result = win_loss_analysis(
+        viewer=_actor(request),
+        pipeline_id=filters.pipeline_id,
+        since=filters.closed_from,
+        until=filters.closed_to,
+    )
+    result["bands"] = [{**row, "label": str(row["label"])} for row in result["bands"]]
+    return result
 
 
 @deals_router.get("/{deal_id}", response={200: DealOut, **ERRORS}, operation_id="get_deal")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("columns/<int:stage_id>/", views.board_column_view, name="column"),
     path("customer/<int:customer_id>/", views.customer_deals_panel_view, name="customer_panel"),
     path("objections/", views.objection_analysis_view, name="objections"),
+    path("win-loss/", views.win_loss_view, name="win_loss"),
     path("pipelines/", views.pipeline_list_view, name="pipelines"),
     path("pipelines/<int:pipeline_id>/", views.pipeline_detail_view, name="pipeline"),
     path("<int:deal_id>/", views.deal_detail_view, name="detail"),

@@ -17,7 +17,7 @@ from crm.core.actors import Actor, web_actor
 from crm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, apply_to_form
 from crm.core.htmx import is_htmx
 from crm.core.pagination import InvalidCursor
-from crm.core.params import int_param
+from crm.core.params import date_param, int_param
 from crm.customers.exporting import export_response
 from crm.customers.selectors import contacts_of_customer, customer_choices
 from crm.deals import selectors, services
@@ -26,6 +26,7 @@ from crm.deals.forms import DealContactForm, DealForm, StageForm
 from crm.deals.models import CloseKind, Deal, ObjectionOutcome, Pipeline, Stage, StageKind
 from crm.deals.presentation import DEAL_COLUMNS, duration
 from crm.deals.stage_rules import EVIDENCE_RULES, FIELD_RULES, check_move, may_override, requirements_of
+from crm.deals.win_loss import win_loss_analysis
 from crm.identity.rights import can_export, can_manage_org
 from crm.identity.selectors import team_list, user_list
 
@@ -476,6 +477,29 @@ def objection_analysis_view(request: HttpRequest) -> HttpResponse:
         request,
         "deals/objection_analysis.html",
         {**analysis, "pipeline": pipeline, "pipelines": list(selectors.pipeline_list())},
+    )
+
+
+@login_required
+def win_loss_view(request: HttpRequest) -> HttpResponse:
+    """Closed deals by reason, stage lost at, owner, competitor and amount band, for a date range."""
+    actor = web_actor(request.user)
+    pipeline = _board_pipeline(request)
+    today = clock.today()
+    since = date_param(request.GET.get("since")) or today.replace(day=1, month=1)
+    until = date_param(request.GET.get("until")) or today
+    analysis = win_loss_analysis(viewer=actor, pipeline_id=pipeline.pk if pipeline else None, since=since, until=until)
+    return render(
+        request,
+        "deals/win_loss.html",
+        {
+            **analysis,
+            "pipeline": pipeline,
+            "pipelines": list(selectors.pipeline_list()),
+            "since": since,
+            "until": until,
+            "nav_active": "deals",
+        },
     )
 
 

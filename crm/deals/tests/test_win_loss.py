@@ -1,0 +1,130 @@
+"""Win/loss analysis: exact figures on a small set of closed deals, scoped to what the viewer sees."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from pytest_django import DjangoAssertNumQueries
+
+from conftest import Org
+from crm.core.actors import system_actor
+from crm.deals.models import CloseReason, Deal, StageChange
+from crm.deals.services import deal_close_lost, deal_move
+from crm.deals.tests.factories import a_deal, stage_named
+from crm.deals.win_loss import win_loss_analysis
+from crm.identity.models import User
+
+pytestmark = pytest.mark.django_db
+
+SYSTEM = system_actor("test")
+
+
+def won(owner: User, amount: str, reason: str = "价格优势") -> Deal:
+    deal = a_deal(owner, amount=amount)
+    negotiation = stage_named("合同谈判")
+    Deal.objects.filter(pk=deal.pk).update(stage=negotiation)
+    return deal_move(
+        actor=SYSTEM,
+        deal_id=deal.pk,
+        version=deal.version,
+        stage_id=stage_named("签约").pk,
+        close_reason_id=CloseReason.objects.get(kind="won", name=reason).pk,
+        override_reason="测试数据",
+    )
+
+
+def lost(owner: User, amount: str, reason: str, *, at: str = "初步沟通", competitor: str = "") -> Deal:
+    deal = a_deal(owner, amount=amount)
+    Deal.objects.filter(pk=deal.pk).update(stage=stage_named(at))
+    return deal_close_lost(
+        actor=SYSTEM,
+        deal_id=deal.pk,
+        version=deal.version,
+        reason_id=CloseReason.objects.get(kind="lost", name=reason).pk,
+        competitor=competitor,
+    )
+
+
+@pytest.fixture
+def closed(org: Org) -> None:
+    won(org.rep_a1, "80000")
+    won(org.rep_a1, "2500000", reason="产品功能匹配")
+    lost(org.rep_a1, "300000", "价格过高", at="方案报价", competitor="纷享销客")
+    lost(org.rep_a2, "90000", "竞品胜出", at="方案报价", competitor="纷享销客")
+    lost(org.rep_n1, "6000000", "客户预算取消", at="合同谈判")
+    a_deal(org.rep_a1, amount="50000")  # still open: not counted
+
+
+def test_the_analysis_counts_every_closed_deal_the_director_sees(org: Org, closed: None) -> None:
+    result = win_loss_analysis(viewer=org.actor(org.director), pipeline_id=None)
+    totals = result["totals"]
+    assert (totals["won"], totals["lost"], totals["win_rate"]) == (2, 3, 40)
+    assert (totals["won_amount"], totals["lost_amount"]) == (Decimal("2580000.00"), Decimal("6390000.00"))
+    reasons = {(row["stage__kind"], row["close_reason__name"]): row["count"] for row in result["reasons"]}
+    assert reasons == {
+        ("won", "价格优势"): 1,
+        ("won", "产品功能匹配"): 1,
+        ("lost", "价格过高"): 1,
+        ("lost", "竞品胜出"): 1,
+        ("lost", "客户预算取消"): 1,
+    }
+    assert [(row["lost_from"], row["count"]) for row in result["lost_at"]] == [("方案报价", 2), ("合同谈判", 1)]
+    assert [(row["competitor"], row["count"], row["amount"]) for row in result["competitors"]] == [
+        ("纷享销客", 2, Decimal("390000.00"))
+    ]
+    owners = {row["owner__full_name"]: (row["won"], row["lost"], row["win_rate"]) for row in result["owners"]}
+    assert owners == {"张伟": (2, 1, 67), "李娜": (0, 1, 0), "刘洋": (0, 1, 0)}
+    bands = {str(row["label"]): (row["won"], row["lost"]) for row in result["bands"]}
+    assert bands == {
+        "10万以下": (1, 1),
+        "10万–50万": (0, 1),
+        "50万–100万": (0, 0),
+        "100万–500万": (1, 0),
+        "500万及以上": (0, 1),
+    }
+
+
+def test_a_rep_sees_only_their_own_closed_deals(org: Org, closed: None) -> None:
+    result = win_loss_analysis(viewer=org.actor(org.rep_a2), pipeline_id=None)
+    assert (result["totals"]["won"], result["totals"]["lost"]) == (0, 1)
+    assert [row["competitor"] for row in result["competitors"]] == ["纷享销客"]
+
+
+def test_the_date_range_uses_the_close_date(org: Org, closed: None) -> None:
+    Deal.objects.filter(stage__kind="lost").update(closed_at=dt.datetime(2020, 5, 1, 4, tzinfo=dt.UTC))
+    result = win_loss_analysis(
+        viewer=org.actor(org.director), pipeline_id=None, since=dt.date(2020, 5, 1), until=dt.date(2020, 5, 31)
+    )
+    assert (result["totals"]["won"], result["totals"]["lost"]) == (0, 3)
+
+
+def test_the_page_shows_the_figures_with_a_fixed_number_of_queries(
+    org: Org, closed: None, django_assert_max_num_queries: DjangoAssertNumQueries
+) -> None:
+    client = Client()
+    client.force_login(org.director)
+    with django_assert_max_num_queries(16) as first:
+        body = client.get("/deals/win-loss/?since=2000-01-01").content.decode()
+    assert "纷享销客" in body
+    assert 'data-testid="win-loss-bands"' in body
+    lost(org.rep_b1, "120000", "功能不满足", at="需求确认", competitor="销售易")
+    with django_assert_max_num_queries(16) as second:
+        client.get("/deals/win-loss/?since=2000-01-01")
+    assert len(second.captured_queries) == len(first.captured_queries)
+    assert StageChange.objects.filter(to_stage__kind="lost").count() == 4
+
+
+def test_the_api_returns_the_same_figures(org: Org, closed: None) -> None:
+    from crm.core.actors import api_actor
+    from crm.identity.services import token_create
+
+    _token, secret = token_create(actor=api_actor(org.director), name="tests")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/v1/deals/win-loss?closed_from=2000-01-01")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["totals"]["won"], body["totals"]["lost"]) == (2, 3)
+    assert [(row["competitor"], row["count"]) for row in body["competitors"]] == [("纷享销客", 2)]
+    assert [row["label"] for row in body["bands"]][0] == "10万以下"
