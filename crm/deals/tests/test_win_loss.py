@@ -127,4 +127,10 @@ def test_the_api_returns_the_same_figures(org: Org, closed: None) -> None:
     body = response.json()
     assert (body["totals"]["won"], body["totals"]["lost"]) == (2, 3)
     assert [(row["competitor"], row["count"]) for row in body["competitors"]] == [("纷享销客", 2)]
-    assert [row["label"] for row in body["bands"]][0] == "10万以下"
+    assert [row["label"] for row in body["bands"]] == [
+        "10万以下",
+        "10万–50万",
+        "50万–100万",
+        "100万–500万",
+        "500万及以上",
+    ]
