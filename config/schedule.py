@@ -8,6 +8,12 @@ from crm.core.scheduling import PeriodicJob
 
 SCHEDULE: list[PeriodicJob] = [
     PeriodicJob(
+        name="flag_stalled_deals",
+        task="crm.deals.tasks.flag_stalled_deals",
+        every=dt.timedelta(hours=1),
+        at=dt.timedelta(minutes=7),
+    ),
+    PeriodicJob(
         name="send_task_reminders",
         task="crm.activities.tasks.send_task_reminders",
         every=dt.timedelta(minutes=1),

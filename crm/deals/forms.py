@@ -59,6 +59,14 @@ class StageForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=50)
     probability = forms.IntegerField(label=_("Default probability (%)"), min_value=0, max_value=100)
     expected_days = forms.IntegerField(label=_("Expected days in stage"), min_value=0, max_value=3650)
+    follow_up_days = forms.IntegerField(
+        label=_("Stalled after days without follow-up"),
+        min_value=0,
+        max_value=3650,
+        initial=0,
+        required=False,
+        help_text=_("0: never. A deal longer in the stage than its expected days is stalled as well."),
+    )
     allows_override = forms.BooleanField(label=_("Managers may override the requirements"), required=False)
     required_fields = forms.MultipleChoiceField(
         label=_("Required fields"),
@@ -78,6 +86,9 @@ class StageForm(forms.Form):
         required=False,
         help_text=_("One item per line."),
     )
+
+    def clean_follow_up_days(self) -> int:
+        return int(self.cleaned_data.get("follow_up_days") or 0)
 
     def __init__(
         self, *args: Any, field_rules: list[tuple[str, str]], evidence_rules: list[tuple[str, str]], **kwargs: Any

@@ -23,6 +23,11 @@ class CloseKind(models.TextChoices):
     LOST = "lost", pgettext_lazy("stage kind", "Lost")
 
 
+class StallReason(models.TextChoices):
+    STAGE_OVERDUE = "stage_overdue", _("longer in its stage than expected")
+    NO_FOLLOW_UP = "no_follow_up", _("no follow-up for too long")
+
+
 class Pipeline(TimeStampedModel):
     """An ordered set of stages a kind of deal goes through (new business, renewal …)."""
 
@@ -49,6 +54,8 @@ class Stage(TimeStampedModel):
     kind = models.CharField(_("kind"), max_length=10, choices=StageKind, default=StageKind.OPEN)
     probability = models.PositiveSmallIntegerField(_("default probability (%)"), default=0)
     expected_days = models.PositiveIntegerField(_("expected days in stage"), default=14)
+    # A deal in this stage with no follow-up on its customer for this many days is stalled (0: no check).
+    follow_up_days = models.PositiveIntegerField(_("days without follow-up before a deal stalls"), default=0)
     # Codes from crm.deals.stage_rules.FIELD_RULES / EVIDENCE_RULES a deal must satisfy to enter.
     required_fields = models.JSONField(_("required fields"), default=list, blank=True)
     required_evidence = models.JSONField(_("required evidence"), default=list, blank=True)
@@ -143,6 +150,12 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
     )
     close_note = models.CharField(_("close note"), max_length=500, blank=True, default="")
     competitor = models.CharField(_("competitor"), max_length=100, blank=True, default="")
+    stalled_since = models.DateTimeField(_("stalled since"), null=True, blank=True, editable=False)
+    stall_reason = models.CharField(
+        _("why stalled"), max_length=30, choices=StallReason, blank=True, default="", editable=False
+    )
+    stall_owner_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    stall_manager_told_at = models.DateTimeField(null=True, blank=True, editable=False)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+"
     )
@@ -194,6 +207,7 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["team", "-created_at", "-id"], name="deal_team_created"),
             models.Index(fields=["customer", "-created_at"], name="deal_customer"),
             models.Index(fields=["expected_close_on", "id"], name="deal_close_on"),
+            models.Index(fields=["stalled_since"], condition=Q(stalled_since__isnull=False), name="deal_stalled"),
             models.Index(
                 fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="deal_deleted_updated"
             ),

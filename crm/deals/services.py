@@ -630,7 +630,15 @@ def stage_update(*, actor: Actor, stage_id: int, values: dict[str, Any]) -> Stag
         stage = Stage.objects.select_for_update().filter(pk=stage_id).first()
         if stage is None:
             raise NotFound(_("This record does not exist or you may not see it."))
-        fields = ["name", "probability", "expected_days", "allows_override", "required_fields", "required_evidence"]
+        fields = [
+            "name",
+            "probability",
+            "expected_days",
+            "follow_up_days",
+            "allows_override",
+            "required_fields",
+            "required_evidence",
+        ]
         before = snapshot(stage, fields)
         before["checklist"] = [item.label for item in stage.checklist.order_by("position", "id")]
         if "name" in values:
@@ -638,7 +646,7 @@ def stage_update(*, actor: Actor, stage_id: int, values: dict[str, Any]) -> Stag
             if not name or len(name) > 50:
                 errors.append(FieldError("name", _("Enter a name of 1 to 50 characters.")))
             stage.name = name[:50]
-        for field, top in (("probability", 100), ("expected_days", 3650)):
+        for field, top in (("probability", 100), ("expected_days", 3650), ("follow_up_days", 3650)):
             if field in values:
                 try:
                     number = int(values[field])

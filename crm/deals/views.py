@@ -653,6 +653,7 @@ def pipeline_detail_view(request: HttpRequest, pipeline_id: int) -> HttpResponse
                 "name": stage.name,
                 "probability": stage.probability,
                 "expected_days": stage.expected_days,
+                "follow_up_days": stage.follow_up_days,
                 "allows_override": stage.allows_override,
                 "required_fields": stage.required_fields,
                 "required_evidence": stage.required_evidence,

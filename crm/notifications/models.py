@@ -15,6 +15,7 @@ class NotificationKind(models.TextChoices):
     IMPORT_FINISHED = "import_finished", _("Import finished")
     TASK_REMINDER = "task_reminder", _("Task reminder")
     DAILY_DIGEST = "daily_digest", _("Daily digest")
+    STALLED_DEALS = "stalled_deals", _("Stalled deals")
     GENERAL = "general", _("Notice")
 
 
