@@ -100,3 +100,24 @@ def test_the_scheduled_job_and_the_board_badge(org: Org) -> None:
     client.force_login(org.rep_a1)
     body = client.get("/deals/").content.decode()
     assert 'data-testid="stalled"' in body
+
+
+def test_moving_a_stalled_deal_clears_the_flag_at_once(org: Org) -> None:
+    from crm.deals.services import deal_move
+
+    Stage.objects.filter(pk=stage_named("初步沟通").pk).update(expected_days=1)
+    with time_machine.travel(START, tick=False):
+        deal = a_deal(org.rep_a1)
+    run(3)
+    stalled = Deal.objects.get(pk=deal.pk)
+    assert stalled.stalled_since is not None
+    with time_machine.travel(START + dt.timedelta(days=3, hours=1), tick=False):
+        moved = deal_move(
+            actor=JOB,
+            deal_id=deal.pk,
+            version=stalled.version,
+            stage_id=stage_named("需求确认").pk,
+            override_reason="客户已确认需求",
+        )
+    moved.refresh_from_db()
+    assert (moved.stalled_since, moved.stall_reason, moved.stall_owner_told_at) == (None, "", None)
