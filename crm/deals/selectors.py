@@ -135,6 +135,7 @@ class DealFilters:
     close_month: str = ""  # YYYY-MM
     sort: str = DEFAULT_SORT
     deleted: bool = False
+    stalled: bool = False
 
     def as_params(self) -> dict[str, Any]:
         return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "", False)}
@@ -172,6 +173,8 @@ def deal_list(*, viewer: Actor, filters: DealFilters) -> QuerySet[Deal]:
         months = _month_range(filters.close_month)
         if months is not None:
             deals = deals.filter(expected_close_on__gte=months[0], expected_close_on__lt=months[1])
+    if filters.stalled:
+        deals = deals.filter(stalled_since__isnull=False)
     if filters.q:
         deals = search_filter(deals, filters.q)
     # Not the pipeline: joining it first makes SQLite give up the pipeline/amount index.

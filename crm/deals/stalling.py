@@ -89,7 +89,7 @@ def _notice(deals: list[Deal], title: object) -> Notice:
     names = "、".join(deal.name for deal in deals[:SAMPLE])
     more = len(deals) - SAMPLE
     body = f"{names} …(+{more})" if more > 0 else names
-    return Notice(kind=NotificationKind.STALLED_DEALS, title=title, body=body, url="/deals/")
+    return Notice(kind=NotificationKind.STALLED_DEALS, title=title, body=body, url="/deals/list/?status=open&stalled=1")
 
 
 def _tell_owners(now: dt.datetime) -> int:

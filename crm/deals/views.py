@@ -52,6 +52,7 @@ def _filters_from(request: HttpRequest, pipeline: Pipeline | None = None) -> sel
         customer_id=int_param(get.get("customer")),
         close_month=month if len(month) == 7 else "",
         sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT,
+        stalled=get.get("stalled") == "1",
     )
 
 

@@ -121,3 +121,20 @@ def test_moving_a_stalled_deal_clears_the_flag_at_once(org: Org) -> None:
         )
     moved.refresh_from_db()
     assert (moved.stalled_since, moved.stall_reason, moved.stall_owner_told_at) == (None, "", None)
+
+
+def test_the_list_filters_stalled_deals(org: Org) -> None:
+    from django.test import Client
+
+    Stage.objects.filter(pk=stage_named("初步沟通").pk).update(expected_days=1)
+    with time_machine.travel(START, tick=False):
+        a_deal(org.rep_a1, name="早就停滞的项目")
+    run(3)
+    a_deal(org.rep_a1, name="刚开始的项目")
+    client = Client()
+    client.force_login(org.rep_a1)
+    stalled = client.get("/deals/list/?stalled=1").content.decode()
+    everything = client.get("/deals/list/").content.decode()
+    assert "早就停滞的项目" in stalled
+    assert "刚开始的项目" not in stalled
+    assert "刚开始的项目" in everything
