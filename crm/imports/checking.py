@@ -384,8 +384,14 @@ def _probes(object_type: str, values: dict[str, Any]) -> list[tuple[_Probe, str]
     return [(probe, value) for probe, value in probes if value]
 
 
-def warn_duplicates(*, actor: Actor, object_type: str, checked: Checked) -> None:
-    """Flag new rows that look like existing customers or contacts, with bulk IN queries per key."""
+def warn_duplicates(
+    *, actor: Actor, object_type: str, checked: Checked, block_cells: dict[int, list[str]] | None = None
+) -> None:
+    """Flag new rows that look like existing customers or contacts, with bulk IN queries per key.
+
+    With `block_cells` (the duplicate policy for this object is "block") such rows are rejected
+    instead of flagged, their cells kept for the rejected-rows file.
+    """
     wanted: dict[_Probe, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for number, values in checked.creates:
         for probe, value in _probes(object_type, values):
@@ -410,5 +416,13 @@ def warn_duplicates(*, actor: Actor, object_type: str, checked: Checked) -> None
                     note = _("Looks like %(who)s (%(reason)s).") % {"who": who, "reason": probe.reason}
                     if note not in notes[number]:
                         notes[number].append(note)
+    if block_cells is not None and notes:
+        blocked = set(notes)
+        checked.creates = [(number, values) for number, values in checked.creates if number not in blocked]
+        for number in sorted(notes):
+            reason = " ".join(notes[number][:3])
+            checked.rejected.append(Rejected(number, block_cells.get(number, []), reason))
+        checked.rejected.sort(key=lambda rejected: rejected.row)
+        return
     for number in sorted(notes):
         checked.warn(number, " ".join(notes[number][:3]))

@@ -25,9 +25,10 @@ from crm.core.actors import Actor, Source
 from crm.core.errors import Conflict, DomainError, FieldError, PermissionDenied, ValidationFailed
 from crm.core.events import publish_on_commit
 from crm.core.search import search_index_deferred
+from crm.customers.duplicates.check import policy_of
 from crm.customers.duplicates.lookup import duplicate_candidates
 from crm.customers.duplicates.records import ObjectType as DuplicateObjectType
-from crm.customers.models import OwnedRecord
+from crm.customers.models import DuplicateMode, OwnedRecord
 from crm.customers.services import (
     contact_create_many,
     contact_delete_many,
@@ -198,7 +199,11 @@ def _check(
         rows=rows,
         progress=progress,
     )
-    warn_duplicates(actor=actor, object_type=job.object_type, checked=checked)
+    policy = policy_of(job.object_type)
+    if policy != DuplicateMode.ALLOW:
+        # The administrators' duplicate policy for this object: "warn" flags the rows, "block" rejects them.
+        block_cells = dict(rows) if policy == DuplicateMode.BLOCK else None
+        warn_duplicates(actor=actor, object_type=job.object_type, checked=checked, block_cells=block_cells)
     return checked
 
 

@@ -226,6 +226,25 @@ def test_likely_duplicates_are_reported_as_warnings(org: Org) -> None:
     assert "王芳" in job.warnings[0]["message"]  # owned by someone the rep may not see: the owner only
 
 
+def test_the_block_policy_rejects_likely_duplicates_and_allow_skips_the_check(org: Org) -> None:
+    from crm.customers.models import DuplicateMode, DuplicatePolicy
+
+    a_customer(org.rep_b1, name="杭州云栖智能制造有限公司")
+    # given the administrators block duplicate leads
+    DuplicatePolicy.objects.update_or_create(object_type="leads", defaults={"mode": DuplicateMode.BLOCK})
+    # when the rep imports the file
+    blocked = run_import(org.rep_a1, "leads", LEADS)
+    # then the matching row is rejected with the reason, and only the other rows are created
+    assert [(row["row"], "王芳" in row["reason"]) for row in blocked.rejected] == [(2, True)]
+    assert blocked.warning_count == 0
+    assert not Lead.objects.filter(company_name="杭州云栖智能制造有限公司").exists()
+    # and with "allow" the same row goes in without a warning
+    DuplicatePolicy.objects.filter(object_type="leads").update(mode=DuplicateMode.ALLOW)
+    allowed = run_import(org.rep_a1, "leads", LEADS)
+    assert (allowed.warning_count, allowed.rejected_count) == (0, 0)
+    assert Lead.objects.filter(company_name="杭州云栖智能制造有限公司").count() == 1
+
+
 def test_a_failure_in_a_later_batch_leaves_nothing_written(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
     # given batches of two rows and an audit write that fails on the second batch
     monkeypatch.setattr(customer_services, "BULK_BATCH", 2)
