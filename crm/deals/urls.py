@@ -27,5 +27,6 @@ urlpatterns = [
     path("<int:deal_id>/contacts/", views.deal_contact_add_view, name="contact_add"),
     path("<int:deal_id>/contacts/<int:contact_id>/remove/", views.deal_contact_remove_view, name="contact_remove"),
     path("<int:deal_id>/objections/", views.objection_log_view, name="objection_log"),
+    path("<int:deal_id>/tasks/", views.deal_task_create_view, name="task_create"),
     path("<int:deal_id>/objections/<int:objection_id>/", views.objection_outcome_view, name="objection_outcome"),
 ]

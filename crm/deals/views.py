@@ -12,6 +12,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.activities.selectors import TaskFilters, task_list
+from crm.activities.services import task_create
 from crm.core import clock
 from crm.core.actors import Actor, web_actor
 from crm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, apply_to_form
@@ -31,6 +33,7 @@ from crm.identity.rights import can_export, can_manage_org
 from crm.identity.selectors import team_list, user_list
 
 PAGE_SIZE = 25
+DEAL_TYPE = "deals.deal"  # how tasks and other apps refer to a deal (related_type)
 CARDS_PER_COLUMN = 20
 
 
@@ -312,7 +315,43 @@ def _detail_context(actor: Actor, deal: Deal) -> dict[str, Any]:
         "objections": selectors.objections_of(deal=deal),
         "objection_types": selectors.objection_types(),
         "outcomes": ObjectionOutcome.choices,
+        "tasks": list(
+            task_list(
+                viewer=actor,
+                filters=TaskFilters(bucket="open", related_type=DEAL_TYPE, related_id=deal.pk),
+            )
+            .select_related("owner")
+            .order_by("due_on", "id")[:20]
+        ),
+        "today": clock.today(),
     }
+
+
+@login_required
+@require_POST
+def deal_task_create_view(request: HttpRequest, deal_id: int) -> HttpResponse:
+    """Plan a task about this deal (and its customer) from the deal page."""
+    actor = web_actor(request.user)
+    try:
+        deal = selectors.deal_get(viewer=actor, deal_id=deal_id)
+    except NotFound:
+        return render(request, "web/not_found.html", status=404)
+    try:
+        task_create(
+            actor=actor,
+            values={
+                "title": request.POST.get("title", ""),
+                "due_on": request.POST.get("due_on", ""),
+                "customer_id": deal.customer_id,
+                "related_type": DEAL_TYPE,
+                "related_id": deal.pk,
+            },
+        )
+    except DomainError as exc:
+        messages.error(request, exc.errors[0].message if exc.errors else exc.message)
+    else:
+        messages.success(request, _("Task added."))
+    return _detail_redirect(deal.pk)
 
 
 def _detail_redirect(deal_id: int) -> HttpResponse:

@@ -147,3 +147,29 @@ def test_a_refused_move_from_the_detail_page_lists_what_is_missing(org: Org, cli
     body = response.content.decode()
     assert "商机暂时不能进入“需求确认”" in body
     assert "• 请填写：客户预算" in body
+
+
+def test_the_deal_page_plans_and_lists_tasks_about_the_deal(org: Org) -> None:
+    from django.test import Client
+
+    from crm.activities.models import Task
+
+    deal = a_deal(org.rep_a1, name="数据中台建设项目")
+    client = Client()
+    client.force_login(org.rep_a1)
+    response = client.post(f"/deals/{deal.pk}/tasks/", {"title": "发送修改后的报价", "due_on": "2030-03-05"})
+    assert response.status_code == 302
+    task = Task.objects.get()
+    assert (task.related_type, task.related_id, task.customer_id, task.owner_id) == (
+        "deals.deal",
+        deal.pk,
+        deal.customer_id,
+        org.rep_a1.pk,
+    )
+    page = client.get(f"/deals/{deal.pk}/").content.decode()
+    assert "发送修改后的报价" in page
+    # a rep of another team can neither see the deal nor plan tasks on it
+    other = Client()
+    other.force_login(org.rep_n1)
+    assert other.post(f"/deals/{deal.pk}/tasks/", {"title": "x", "due_on": "2030-03-05"}).status_code == 404
+    assert Task.objects.count() == 1
