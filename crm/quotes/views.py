@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -300,66 +301,63 @@ def _posted(request: HttpRequest, names: tuple[str, ...]) -> dict[str, Any]:
     return {name: request.POST[name] for name in names if name in request.POST}
 
 
-@login_required
-@require_POST
-def quote_update_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+def _edit(request: HttpRequest, quote_id: int, write: Callable[[Actor, int], object]) -> HttpResponse:
+    """Run one editor write (`write(actor, version)`) and answer as `_after_write` does."""
     actor = web_actor(request.user)
     try:
-        services.quote_update(
-            actor=actor, quote_id=quote_id, version=_version(request), values=_posted(request, QUOTE_FIELDS)
-        )
+        write(actor, _version(request))
     except NotFound:
         return _not_found(request)
     except DomainError as exc:
         return _after_write(request, actor, quote_id, exc)
     return _after_write(request, actor, quote_id, None)
+
+
+@login_required
+@require_POST
+def quote_update_view(request: HttpRequest, quote_id: int) -> HttpResponse:
+    values = _posted(request, QUOTE_FIELDS)
+    return _edit(
+        request,
+        quote_id,
+        lambda actor, version: services.quote_update(actor=actor, quote_id=quote_id, version=version, values=values),
+    )
 
 
 @login_required
 @require_POST
 def quote_line_add_view(request: HttpRequest, quote_id: int) -> HttpResponse:
-    actor = web_actor(request.user)
-    try:
-        services.quote_line_add(
-            actor=actor, quote_id=quote_id, version=_version(request), values=_posted(request, LINE_FIELDS)
-        )
-    except NotFound:
-        return _not_found(request)
-    except DomainError as exc:
-        return _after_write(request, actor, quote_id, exc)
-    return _after_write(request, actor, quote_id, None)
+    values = _posted(request, LINE_FIELDS)
+    return _edit(
+        request,
+        quote_id,
+        lambda actor, version: services.quote_line_add(actor=actor, quote_id=quote_id, version=version, values=values),
+    )
 
 
 @login_required
 @require_POST
 def quote_line_update_view(request: HttpRequest, quote_id: int, line_id: int) -> HttpResponse:
-    actor = web_actor(request.user)
-    try:
-        services.quote_line_update(
-            actor=actor,
-            quote_id=quote_id,
-            line_id=line_id,
-            version=_version(request),
-            values=_posted(request, LINE_FIELDS[1:]),
-        )
-    except NotFound:
-        return _not_found(request)
-    except DomainError as exc:
-        return _after_write(request, actor, quote_id, exc)
-    return _after_write(request, actor, quote_id, None)
+    values = _posted(request, LINE_FIELDS[1:])
+    return _edit(
+        request,
+        quote_id,
+        lambda actor, version: services.quote_line_update(
+            actor=actor, quote_id=quote_id, line_id=line_id, version=version, values=values
+        ),
+    )
 
 
 @login_required
 @require_POST
 def quote_line_remove_view(request: HttpRequest, quote_id: int, line_id: int) -> HttpResponse:
-    actor = web_actor(request.user)
-    try:
-        services.quote_line_remove(actor=actor, quote_id=quote_id, line_id=line_id, version=_version(request))
-    except NotFound:
-        return _not_found(request)
-    except DomainError as exc:
-        return _after_write(request, actor, quote_id, exc)
-    return _after_write(request, actor, quote_id, None)
+    return _edit(
+        request,
+        quote_id,
+        lambda actor, version: services.quote_line_remove(
+            actor=actor, quote_id=quote_id, line_id=line_id, version=version
+        ),
+    )
 
 
 @login_required
