@@ -16,6 +16,11 @@ class NotificationKind(models.TextChoices):
     TASK_REMINDER = "task_reminder", _("Task reminder")
     DAILY_DIGEST = "daily_digest", _("Daily digest")
     STALLED_DEALS = "stalled_deals", _("Stalled deals")
+    NEGLECTED_CUSTOMERS = "neglected_customers", _("Customers without follow-up")
+    APPROVAL_REQUESTED = "approval_requested", _("Approval requested")
+    APPROVAL_DECIDED = "approval_decided", _("Approval decided")
+    CONTRACT_RENEWAL = "contract_renewal", _("Contract renewal due")
+    INSTALMENT_OVERDUE = "instalment_overdue", _("Payment overdue")
     GENERAL = "general", _("Notice")
 
 
