@@ -23,6 +23,7 @@ SCHEDULE: list[PeriodicJob] = [
         task="crm.activities.tasks.send_daily_digest",
         every=dt.timedelta(days=1),
         at=dt.timedelta(hours=0),  # 08:00 in Asia/Shanghai
+        late_by=dt.timedelta(hours=2),  # a digest at 14:00 after a late start would only be noise
     ),
     PeriodicJob(
         name="prune_login_attempts",

@@ -25,18 +25,28 @@ EPOCH = dt.datetime(2000, 1, 3, tzinfo=dt.UTC)  # a Monday, so weekly slots star
 
 @dataclass(frozen=True)
 class PeriodicJob:
-    """Run `task` (a dotted path to a django.tasks task) every `every`, offset by `at` into each period."""
+    """Run `task` (a dotted path to a django.tasks task) every `every`, offset by `at` into each period.
+
+    `late_by` bounds how late a run may still start: a daily digest due at 08:00 is still worth sending
+    at 09:00 after a restart, but not at 14:00 on a fresh install's first start. None means any time
+    within the period (right for sweeps such as "flag stalled deals").
+    """
 
     name: str
     task: str
     every: dt.timedelta
     at: dt.timedelta = dt.timedelta(0)
     kwargs: dict[str, Any] = field(default_factory=dict)
+    late_by: dt.timedelta | None = None
 
     def slot(self, moment: dt.datetime) -> dt.datetime:
         """The start of the latest period that has fallen due at `moment`."""
         periods = (moment - EPOCH - self.at) // self.every
         return EPOCH + self.at + periods * self.every
+
+    def missed(self, moment: dt.datetime) -> bool:
+        """Whether the current period's run would now start too late to be useful."""
+        return self.late_by is not None and moment - self.slot(moment) > self.late_by
 
 
 def resolve_task(path: str) -> Any:
@@ -49,6 +59,8 @@ def enqueue_due(jobs: Sequence[PeriodicJob], *, moment: dt.datetime | None = Non
     moment = moment or now()
     started: list[str] = []
     for job in jobs:
+        if job.missed(moment):
+            continue  # left unclaimed: the next period runs as usual
         slot = job.slot(moment)
         try:
             with transaction.atomic():
@@ -79,7 +91,8 @@ class Scheduler(threading.Thread):
             close_old_connections()
             try:
                 for name in enqueue_due(self.jobs):
-                    log.info("scheduled job %s enqueued", name)
+                    # Minute-level jobs would flood the log at INFO; the task results table records every run.
+                    log.debug("scheduled job %s enqueued", name)
             except Exception:  # a database hiccup must not kill the scheduler; retry next tick
                 log.exception("scheduler pass failed")
             finally:

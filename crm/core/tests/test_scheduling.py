@@ -62,3 +62,22 @@ def test_every_scheduled_task_exists_and_names_are_unique() -> None:
     assert len({job.name for job in SCHEDULE}) == len(SCHEDULE)
     for job in SCHEDULE:
         assert callable(resolve_task(job.task).enqueue)
+
+
+@pytest.mark.django_db
+def test_a_run_later_than_its_window_is_skipped_until_the_next_period() -> None:
+    # given a morning job that may start at most two hours late
+    digest = PeriodicJob(
+        name="digest",
+        task="crm.core.tasks.prune_scheduled_slots",
+        every=dt.timedelta(days=1),
+        late_by=dt.timedelta(hours=2),
+    )
+    # when schedulers first pass in the afternoon, then within the window the next morning
+    afternoon = enqueue_due([digest], moment=at("2026-11-24 06:00:00"))
+    next_morning = enqueue_due([digest], moment=at("2026-11-25 01:30:00"))
+    # then only the morning pass enqueues it, and the skipped day left no claimed slot behind
+    assert afternoon == []
+    assert next_morning == ["digest"]
+    claimed = ScheduledSlot.objects.filter(job="digest").values_list("slot", flat=True)
+    assert list(claimed) == [at("2026-11-25 00:00:00")]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.management import call_command
@@ -9,6 +10,12 @@ from django.core.management.base import BaseCommand, CommandParser
 
 from config.schedule import SCHEDULE
 from crm.core.scheduling import Scheduler
+
+QUIET_LOGGERS = ("django_tasks_db", "django.tasks")
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
 
 
 class Command(BaseCommand):
@@ -25,7 +32,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        arguments = ["--queue-name", options["queue_name"], "--no-reload"]
+        arguments = ["--queue-name", options["queue_name"], "--no-reload", "--verbosity", str(options["verbosity"])]
+        quiet = options["verbosity"] <= 1
+        if quiet:
+            # Reminders run every minute; a line per task run would bury the warnings and failures.
+            for name in QUIET_LOGGERS:
+                logging.getLogger(name).addFilter(_warnings_only)
+            self.stdout.write("crm worker: processing tasks (run with -v 2 to log every task)")
         scheduler = None
         if options["batch"]:
             arguments += ["--batch", "--no-startup-delay"]
@@ -37,3 +50,6 @@ class Command(BaseCommand):
         finally:
             if scheduler is not None:
                 scheduler.stop()
+            if quiet:
+                for name in QUIET_LOGGERS:
+                    logging.getLogger(name).removeFilter(_warnings_only)
