@@ -128,8 +128,15 @@ def build_organisation() -> tuple[list[User], list[DemoLogin]]:
     return reps, logins
 
 
+# Mobile prefixes the phone validator accepts, so demo records can be edited and saved as they are.
+MOBILE_PREFIXES = (
+    "130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "156", "157",
+    "158", "159", "176", "177", "180", "181", "182", "183", "185", "186", "187", "188", "189", "198", "199",
+)  # fmt: skip
+
+
 def _mobile(rng: random.Random) -> str:
-    return f"+861{rng.choice('3456789')}{rng.randrange(10**9):09d}"
+    return f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
 
 
 def _credit_code(rng: random.Random, region_code: str) -> str:

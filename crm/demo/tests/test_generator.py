@@ -4,6 +4,7 @@ from django.db import connection
 from conftest import ensure_builtin_roles
 from crm.activities.models import Activity
 from crm.core.actors import system_actor
+from crm.core.phone import normalize_phone
 from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import Contact, Customer
 from crm.customers.selectors import CustomerFilters, customer_list
@@ -109,3 +110,14 @@ def test_demo_rows_carry_the_duplicate_check_keys_the_services_would_write() -> 
     assert [key for _name, key in customers] == [company_key(name) for name, _key in customers]
     assert [key for _name, key in contacts] == [person_key(name) for name, _key in contacts]
     assert Customer.objects.filter(name_key="字节跳动").count() == 1
+
+
+def test_demo_phone_numbers_pass_the_phone_validator() -> None:
+    # given generated demo data
+    _generate(60)
+    # when every stored customer and contact phone is normalised again as an edit would
+    phones = [p for p in Customer.objects.values_list("phone", flat=True) if p]
+    phones += [m for m in Contact.objects.values_list("mobile", flat=True) if m]
+    # then each is accepted unchanged
+    assert phones
+    assert [normalize_phone(p, field="phone") for p in phones] == phones
