@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from crm.access.visibility import masks_contact_info, require_visible, scope_of, visible
 from crm.activities.models import Activity, CalendarFeed, Task, TaskStatus
+from crm.activities.timeline_sources import TimelineEvent, timeline_events
 from crm.audit.labels import RelatedNames, related_names, value_label
 from crm.audit.models import AuditEntry
 from crm.audit.selectors import history_of
@@ -81,9 +82,10 @@ def activity_get(*, viewer: Actor, activity_id: int) -> Activity:
 @dataclass(frozen=True)
 class TimelineItem:
     at: dt.datetime
-    kind: str  # "activity" or "change"
+    kind: str  # "activity", "change" or "event" (from another app's timeline source)
     activity: Activity | None = None
     entry: AuditEntry | None = None
+    event: TimelineEvent | None = None
     changes: tuple[tuple[str, Any, Any], ...] = ()
     contact_name: str = ""  # the follow-up's contact, when the viewer may see that contact
 
@@ -153,6 +155,10 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
             ),
         )
         for e in contact_entries
+    ]
+    items += [
+        TimelineItem(at=event.at, kind="event", event=event)
+        for event in timeline_events(viewer=viewer, customer=customer, limit=limit)
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]

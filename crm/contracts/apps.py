@@ -8,8 +8,12 @@ class ContractsConfig(AppConfig):
     verbose_name = _("Contracts")
 
     def ready(self) -> None:
+        from crm.activities.timeline_sources import register_timeline_source
         from crm.approvals.registry import register_subject
         from crm.contracts.approval import CONTRACT_SUBJECT
+        from crm.contracts.timeline import contract_events
 
-        # The approval engine sits below contracts: it learns about contracts through this adapter.
+        # The approval engine and the customer timeline sit below contracts: both learn about
+        # contracts through what is registered here.
         register_subject(CONTRACT_SUBJECT)
+        register_timeline_source("contracts", contract_events)
