@@ -26,6 +26,14 @@ DETAIL_LABELS = {
     "customers": gettext_lazy("Customers"),
     "contacts": gettext_lazy("Contacts"),
     "activities": gettext_lazy("Follow-ups"),
+    # approval decisions recorded on the approved record
+    "approval": gettext_lazy("Approval"),
+    "approval_step": gettext_lazy("Approval step"),
+    "comment": gettext_lazy("Comment"),
+    "by": gettext_lazy("Decided by"),
+    "decision": gettext_lazy("Decision"),
+    "next_step": gettext_lazy("Next step"),
+    "flow": gettext_lazy("Approval flow"),
 }
 
 
