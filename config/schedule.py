@@ -14,6 +14,12 @@ SCHEDULE: list[PeriodicJob] = [
         at=dt.timedelta(minutes=7),
     ),
     PeriodicJob(
+        name="flag_neglected_customers",
+        task="crm.customers.tasks.flag_neglected_customers",
+        every=dt.timedelta(hours=1),
+        at=dt.timedelta(minutes=17),  # apart from the stalled-deal check at :07
+    ),
+    PeriodicJob(
         name="send_task_reminders",
         task="crm.activities.tasks.send_task_reminders",
         every=dt.timedelta(minutes=1),
@@ -47,5 +53,23 @@ SCHEDULE: list[PeriodicJob] = [
         task="crm.core.tasks.prune_scheduled_slots",
         every=dt.timedelta(days=1),
         at=dt.timedelta(hours=19),  # 03:00 in Asia/Shanghai
+    ),
+    PeriodicJob(
+        name="expire_contracts",
+        task="crm.contracts.tasks.expire_contracts",
+        every=dt.timedelta(days=1),
+        at=dt.timedelta(hours=16, minutes=5),  # 00:05 in Asia/Shanghai: contracts end at midnight
+    ),
+    PeriodicJob(
+        name="remind_contract_renewals",
+        task="crm.contracts.tasks.remind_contract_renewals",
+        every=dt.timedelta(days=1),
+        at=dt.timedelta(hours=0, minutes=30),  # 08:30 in Asia/Shanghai: owners read it at the start of the day
+    ),
+    PeriodicJob(
+        name="notify_overdue_instalments",
+        task="crm.payments.tasks.notify_overdue_instalments",
+        every=dt.timedelta(days=1),
+        at=dt.timedelta(hours=1),  # 09:00 in Asia/Shanghai: owners hear about due payments at the start of the day
     ),
 ]

@@ -155,6 +155,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = True
+# Uploaded files (signed contract scans). Never served as static files: downloads go through views
+# that check who may see the record.
+MEDIA_ROOT = BASE_DIR / "var" / "media"
 
 
 def _mailer(url: str) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from django.tasks import task
 from crm.activities import mailing
 from crm.activities.services import (
     daily_digest_send,
+    last_follow_ups_refresh,
     task_reminders_send,
     tasks_follow_customers,
     tasks_follow_owner_team,
@@ -43,3 +44,9 @@ def move_tasks_with_customers(*, customer_ids: list[int], owner_id: int) -> int:
 @task()
 def move_tasks_to_owner_team(*, user_id: int) -> int:
     return tasks_follow_owner_team(actor=system_actor("move_tasks_to_owner_team"), user_id=user_id)
+
+
+@task()
+def refresh_last_follow_ups(*, customer_ids: list[int]) -> int:
+    """Idempotent: recomputes the customers' last follow-up time from their follow-ups."""
+    return last_follow_ups_refresh(customer_ids=customer_ids)

@@ -103,6 +103,8 @@ class CustomerOut(Schema):
     owner: UserRef
     team_id: int | None
     external_id: str | None
+    last_follow_up_at: dt.datetime | None
+    neglected_since: dt.datetime | None
     created_at: dt.datetime
     updated_at: dt.datetime
 
@@ -125,6 +127,7 @@ class CustomerFilter(Schema):
     created_to: dt.date | None = None
     updated_from: dt.date | None = None
     updated_to: dt.date | None = None
+    neglected: bool = False
     sort: str = Field("-created_at", pattern=r"^(-created_at|created_at|-updated_at|name)$")
     cursor: str | None = None
     limit: int = Field(25, ge=1, le=100)

@@ -30,6 +30,7 @@ from crm.customers.duplicates.scan_runs import (
     scan_run,
     scan_start,
 )
+from crm.customers.duplicates.scoring import reason_text
 from crm.customers.duplicates.sources import SOURCES, source_of
 from crm.customers.merging import field_choices, merge_get, merge_undo, mergeable_record, records_merge
 from crm.customers.models import DuplicateMode, MatchObject, ScanStatus
@@ -217,6 +218,8 @@ def scan_view(request: HttpRequest) -> HttpResponse:
     pairs = [
         {
             "pair": pair,
+            # Stored as codes and values, shown in the viewer's language.
+            "reasons": "; ".join(reason_text(reason) for reason in pair.reasons),
             "left_url": detail_url(object_type, pair.left_id),
             "right_url": detail_url(object_type, pair.right_id),
             "merge_url": reverse(

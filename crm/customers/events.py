@@ -11,3 +11,10 @@ class CustomersHandedOver:
 
     customer_ids: tuple[int, ...]
     owner_id: int
+
+
+@dataclass(frozen=True)
+class CustomerFollowUpsMoved:
+    """Follow-ups moved between customers (a merge or its undo); their last follow-up time is recomputed."""
+
+    customer_ids: tuple[int, ...]

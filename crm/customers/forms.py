@@ -74,3 +74,29 @@ class ContactForm(forms.Form):
         if masked:
             for name in ("mobile", "phone", "email"):
                 del self.fields[name]
+
+
+def _days_field(label: Any, help_text: Any = "", *, required: bool = False) -> forms.CharField:
+    # Parsed and range-checked by the service, so the web and every other entrypoint share its messages.
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=6,
+        help_text=help_text,
+        widget=forms.NumberInput(attrs={"min": 1, "max": 3650, "inputmode": "numeric"}),
+    )
+
+
+class NeglectSettingsForm(forms.Form):
+    default_days = _days_field(
+        _("Default (days)"), _("For customers without a grade, and grades left blank. Blank turns the check off.")
+    )
+    grade_a_days = _days_field(_("Grade A (days)"), _("Blank: use the default."))
+    grade_b_days = _days_field(_("Grade B (days)"), _("Blank: use the default."))
+    grade_c_days = _days_field(_("Grade C (days)"), _("Blank: use the default."))
+    grade_d_days = _days_field(_("Grade D (days)"), _("Blank: use the default."))
+    manager_after_days = _days_field(
+        _("Tell the manager after (days)"),
+        _("Days a customer stays flagged before the owner's team managers are told as well."),
+        required=True,
+    )

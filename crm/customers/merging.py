@@ -24,7 +24,9 @@ from crm.audit.services import audit_record, diff, save_versioned, snapshot
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from crm.core.events import publish_on_commit
 from crm.customers.duplicates.sources import source_of
+from crm.customers.events import CustomerFollowUpsMoved
 from crm.customers.models import Merge
 from crm.customers.services import derived_columns_refresh
 
@@ -118,6 +120,21 @@ def _invalid(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors=[FieldError(field=field, message=message)])
 
 
+def _follow_ups_moved(object_type: str, survivor: Any, loser: Any, *, merged: bool) -> None:
+    """A customer's follow-ups moved: its last follow-up time (owned by activities) must follow.
+
+    On a merge the survivor's is simply the later of the two, set at once; the activities app then
+    recomputes both from the follow-ups themselves after commit (the only way after an undo).
+    """
+    if object_type != "customers":
+        return
+    if merged and loser.last_follow_up_at is not None:
+        latest = max(filter(None, [survivor.last_follow_up_at, loser.last_follow_up_at]))
+        type(survivor).all_objects.filter(pk=survivor.pk).update(last_follow_up_at=latest)
+        survivor.last_follow_up_at = latest
+    publish_on_commit(CustomerFollowUpsMoved(customer_ids=(survivor.pk, loser.pk)))
+
+
 def records_merge(
     *,
     actor: Actor,
@@ -188,6 +205,7 @@ def records_merge(
             if added:
                 getattr(survivor, field.name).add(*added)
                 moved[f"m2m:{field.name}"] = added
+        _follow_ups_moved(object_type, survivor, loser, merged=True)
         merge = Merge.objects.create(
             object_type=object_type,
             survivor_id=survivor.pk,
@@ -243,6 +261,7 @@ def merge_undo(*, actor: Actor, merge_id: int) -> Merge:
                     model._base_manager.filter(pk__in=ids, **{field.attname: survivor.pk}).values_list("pk", flat=True)
                 )
                 _move(model, field, still, loser.pk)
+        _follow_ups_moved(merge.object_type, survivor, loser, merged=False)
         merge.undone_at = now
         merge.save(update_fields=["undone_at"])
         after = snapshot(survivor, fields)

@@ -109,6 +109,12 @@ class Customer(OwnedRecord):
         _("lifecycle stage"), max_length=20, choices=LifecycleStage, default=LifecycleStage.PROSPECT
     )
     notes = models.TextField(_("notes"), blank=True, default="")
+    # The latest live follow-up's time, kept by the activities services (this app sits below them).
+    last_follow_up_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
+    # Set by the neglect check (crm.customers.neglect) and cleared by a new follow-up.
+    neglected_since = models.DateTimeField(_("neglected since"), null=True, blank=True, editable=False)
+    neglect_owner_told_at = models.DateTimeField(null=True, blank=True, editable=False)
+    neglect_manager_told_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -138,6 +144,23 @@ class Customer(OwnedRecord):
             models.Index(
                 fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="customer_deleted_updated"
             ),
+            # "Neglected only": partial indexes hold just the flagged rows, in list order, for
+            # everyone, per owner (reps) and per team (managers).
+            models.Index(
+                fields=["-created_at", "-id"], condition=Q(neglected_since__isnull=False), name="customer_neglected"
+            ),
+            models.Index(
+                fields=["owner", "-created_at", "-id"],
+                condition=Q(neglected_since__isnull=False),
+                name="customer_neglected_owner",
+            ),
+            models.Index(
+                fields=["team", "-created_at", "-id"],
+                condition=Q(neglected_since__isnull=False),
+                name="customer_neglected_team",
+            ),
+            # The neglect check: per grade, the customers whose last follow-up is older than a cutoff.
+            models.Index(fields=["grade", "last_follow_up_at"], name="customer_grade_follow_up"),
         ]
 
     def __str__(self) -> str:
@@ -197,6 +220,37 @@ class Contact(OwnedRecord):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NeglectSettings(TimeStampedModel):
+    """How many days without a follow-up make a customer neglected (one row; blank = the default).
+
+    A grade left blank uses `default_days`; a blank `default_days` turns the check off for those.
+    """
+
+    default_days = models.PositiveSmallIntegerField(_("default (days)"), null=True, blank=True, default=30)
+    grade_a_days = models.PositiveSmallIntegerField(_("grade A (days)"), null=True, blank=True, default=7)
+    grade_b_days = models.PositiveSmallIntegerField(_("grade B (days)"), null=True, blank=True, default=14)
+    grade_c_days = models.PositiveSmallIntegerField(_("grade C (days)"), null=True, blank=True, default=30)
+    grade_d_days = models.PositiveSmallIntegerField(_("grade D (days)"), null=True, blank=True)
+    manager_after_days = models.PositiveSmallIntegerField(_("tell the manager after (days)"), default=7)
+
+    class Meta:
+        verbose_name = _("neglected-customer settings")
+        verbose_name_plural = _("neglected-customer settings")
+
+    def __str__(self) -> str:
+        return "neglect settings"
+
+    def days_for(self, grade: str) -> int | None:
+        """The threshold for customers of `grade` ("" for none)."""
+        own = {
+            Grade.A: self.grade_a_days,
+            Grade.B: self.grade_b_days,
+            Grade.C: self.grade_c_days,
+            Grade.D: self.grade_d_days,
+        }.get(grade)  # type: ignore[call-overload]
+        return own if own is not None else self.default_days
 
 
 # Duplicate check (查重) and merge --------------------------------------------------------

@@ -44,6 +44,7 @@ class CustomerFilters:
     updated_to: dt.date | None = None
     sort: str = DEFAULT_SORT
     deleted: bool = False
+    neglected: bool = False
 
     def as_params(self) -> dict[str, Any]:
         """The non-empty filters, for audit entries and links."""
@@ -103,6 +104,9 @@ def customer_list(*, viewer: Actor, filters: CustomerFilters) -> QuerySet[Custom
         customers = customers.filter(province=filters.province)
     if filters.city:
         customers = customers.filter(city=filters.city)
+    if filters.neglected:
+        # Answered from the partial indexes that hold only flagged customers.
+        customers = customers.filter(neglected_since__isnull=False)
     customers = _date_ranges(customers, filters)
     if filters.q:
         customers = search_filter(customers, filters.q)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from crm.customers import duplicate_views, views
+from crm.customers import duplicate_views, neglect_views, views
 
 app_name = "customers"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("export.<str:file_format>", views.customer_export_view, name="export"),
     path("columns/<str:kind>/", views.columns_view, name="columns"),
     path("choices/", views.customer_choices_view, name="choices"),
+    path("neglect/settings/", neglect_views.neglect_settings_view, name="neglect_settings"),
     path("<int:customer_id>/", views.customer_detail_view, name="detail"),
     path("<int:customer_id>/edit/", views.customer_edit_view, name="edit"),
     path("<int:customer_id>/delete/", views.customer_delete_view, name="delete"),

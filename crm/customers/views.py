@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.access.visibility import can_change, masks_contact_info
+from crm.core import clock
 from crm.core.actors import Actor, web_actor
 from crm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, apply_to_form
 from crm.core.htmx import is_htmx
@@ -25,6 +27,7 @@ from crm.customers.duplicates.panel import allow_duplicates_from, form_context
 from crm.customers.exporting import export_response
 from crm.customers.forms import ContactForm, CustomerForm
 from crm.customers.models import Contact, Customer, Grade
+from crm.customers.neglect import days_without_follow_up
 from crm.customers.presentation import (
     CONTACT_COLUMNS,
     CUSTOMER_COLUMNS,
@@ -57,6 +60,7 @@ def customer_filters_from(request: HttpRequest) -> selectors.CustomerFilters:
         updated_from=date_param(get.get("updated_from")),
         updated_to=date_param(get.get("updated_to")),
         sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT,
+        neglected=get.get("neglected") == "1",
     )
 
 
@@ -95,9 +99,15 @@ def _list_context(request: HttpRequest, actor: Actor, preference_key: str, catal
     }
 
 
+def _neglected_days(customer: Customer, now: dt.datetime) -> int | None:
+    """Days without follow-up, for the badge of a flagged customer (None when not flagged)."""
+    return days_without_follow_up(customer, now) if customer.neglected_since else None
+
+
 @login_required
 def customer_list_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
+    now = clock.now()
     filters = customer_filters_from(request)
     context = _list_context(request, actor, "customer_columns", CUSTOMER_COLUMNS)
     try:
@@ -114,7 +124,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         {
             "filters": filters,
             "page": page,
-            "rows": [(c, row_values(actor, c, context["columns"])) for c in page.items],
+            "rows": [(c, row_values(actor, c, context["columns"]), _neglected_days(c, now)) for c in page.items],
             "grades": Grade.choices,
             "tags": selectors.tag_names(),
             "industries": selectors.industry_names(),
@@ -177,6 +187,7 @@ def customer_detail_view(request: HttpRequest, customer_id: int) -> HttpResponse
     contacts = selectors.contacts_of_customer(viewer=actor, customer_id=customer.pk)
     context = {
         "customer": customer,
+        "neglected_days": _neglected_days(customer, clock.now()),
         "phone": shown_phone(actor, customer, customer.phone),
         "email": shown_email(actor, customer, customer.email),
         "contacts": [(c, shown_phone(actor, c, c.mobile), shown_email(actor, c, c.email)) for c in contacts],

@@ -289,8 +289,10 @@ def _set_deleted(actor: Actor, deal_id: int, *, deleted: bool) -> Deal:
         if deal.is_deleted == deleted:
             raise NotFound(_("This record does not exist or you may not see it."))
         _require_change(actor, deal)
-        deal.deleted_at = clock.now() if deleted else None
-        Deal.all_objects.filter(pk=deal.pk).update(deleted_at=deal.deleted_at)
+        now = clock.now()
+        deal.deleted_at = now if deleted else None
+        # updated_at too: the recycle bin lists the newest deletion first (deal_deleted_updated index).
+        Deal.all_objects.filter(pk=deal.pk).update(deleted_at=deal.deleted_at, updated_at=now)
         audit_record(actor=actor, verb=Verb.DELETE if deleted else Verb.RESTORE, target=deal)
     return deal
 

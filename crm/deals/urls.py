@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:deal_id>/", views.deal_detail_view, name="detail"),
     path("<int:deal_id>/edit/", views.deal_edit_view, name="edit"),
     path("<int:deal_id>/delete/", views.deal_delete_view, name="delete"),
+    path("<int:deal_id>/restore/", views.deal_restore_view, name="restore"),
     path("<int:deal_id>/move/", views.deal_move_view, name="move"),
     path("<int:deal_id>/reopen/", views.deal_reopen_view, name="reopen"),
     path("<int:deal_id>/close/<str:outcome>/", views.deal_close_view, name="close"),

@@ -631,6 +631,20 @@ def deal_delete_view(request: HttpRequest, deal_id: int) -> HttpResponse:
     return redirect("deals:list")
 
 
+@login_required
+@require_POST
+def deal_restore_view(request: HttpRequest, deal_id: int) -> HttpResponse:
+    try:
+        deal = services.deal_restore(actor=web_actor(request.user), deal_id=deal_id)
+    except NotFound:
+        return _not_found(request)
+    except PermissionDenied as exc:
+        messages.error(request, exc.message)
+        return redirect("web:trash")
+    messages.success(request, _("“%(name)s” has been restored.") % {"name": deal.name})
+    return _detail_redirect(deal.pk)
+
+
 # Pipeline settings (administrators) ----------------------------------------------------------------
 
 

@@ -19,9 +19,11 @@ from django.db.models import Model
 from django.utils import timezone
 
 from crm.activities.models import Activity
-from crm.activities.services import tasks_from_planned_contacts
+from crm.activities.services import last_follow_ups_refresh, tasks_from_planned_contacts
+from crm.approvals.demo import demo_approval_flows
 from crm.audit.models import Verb
 from crm.audit.services import audit_record
+from crm.contracts.demo import demo_contracts
 from crm.core.actors import system_actor
 from crm.core.bulk_loading import plain_indexes_deferred
 from crm.core.credit_code import ALPHABET, check_character
@@ -36,6 +38,7 @@ from crm.demo.lead_rules import demo_lead_rules
 from crm.demo.quotes import demo_quotes
 from crm.identity.models import BuiltinRole, Role, Team, TeamKind, User
 from crm.leads.services import lead_create
+from crm.payments.demo import demo_payments
 
 DEMO_PASSWORD = "demo1234"  # noqa: S105  (printed on purpose: these are demo accounts)
 DEMO_LEADS = 40
@@ -271,11 +274,15 @@ def generate(
         )
 
     tasks_from_planned_contacts(actor=system_actor("demo"))
+    last_follow_ups_refresh()  # the follow-ups above went in by SQL, past the services that keep it
     demo_lead_rules(rng, reps=reps)
     leads = _demo_leads(rng, reps=reps, count=min(DEMO_LEADS, customers))
     leads += demo_campaigns(rng, reps=reps)
     demo_deals(rng, count=min(DEMO_DEALS, customers))
     demo_quotes(rng)
+    demo_approval_flows()
+    demo_contracts(rng)
+    demo_payments(rng)
     with transaction.atomic():
         audit_record(
             actor=system_actor("demo"),

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from crm.access.visibility import can_change, can_see, masks_contact_info
 from crm.core.actors import Actor
 from crm.core.errors import ValidationFailed
+from crm.customers.duplicates.check import is_own_customer
+from crm.customers.duplicates.lookup import Candidate, duplicate_candidates_many
 from crm.customers.duplicates.normalise import company_key, email_key, person_key
 from crm.customers.models import Contact, Customer, OwnedRecord
 from crm.customers.services import MASKED_FIELDS, may_own
@@ -53,11 +55,26 @@ class Checked:
     rejected: list[Rejected] = field(default_factory=list)
     warnings: list[tuple[int, str]] = field(default_factory=list)
     warning_count: int = 0
+    # Owner id → that owner's records the file's rows look like (撞单), for one notice per owner.
+    collisions: dict[int, Collision] = field(default_factory=dict)
 
     def warn(self, row: int, message: str) -> None:
         self.warning_count += 1
         if len(self.warnings) < MAX_WARNINGS:
             self.warnings.append((row, message))
+
+    def collide(self, owner_id: int, candidate: Candidate, row: int) -> None:
+        collision = self.collisions.setdefault(owner_id, Collision())
+        collision.records.setdefault((candidate.object_type, candidate.target_id), row)
+        collision.rows.add(row)
+
+
+@dataclass
+class Collision:
+    """Records of one owner that rows of the file look like: (object type, id) → first row."""
+
+    records: dict[tuple[str, int], int] = field(default_factory=dict)
+    rows: set[int] = field(default_factory=set)
 
 
 def model_of(object_type: str) -> type[OwnedRecord]:
@@ -357,72 +374,56 @@ def check_rows(
     return checked
 
 
-@dataclass(frozen=True)
-class _Probe:
-    model: type[Customer] | type[Contact]
-    column: str
-    reason: str
+def _kind_label(object_type: str) -> str:
+    return {"leads": _("lead"), "customers": _("customer"), "contacts": _("contact")}.get(object_type, "")
 
 
-def _probes(object_type: str, values: dict[str, Any]) -> list[tuple[_Probe, str]]:
-    """(where to look, the value) for each duplicate-check key a new row has."""
-    same_phone, same_email, same_name = _("same phone"), _("same email"), _("same company name")
-    phones = [str(values.get(name) or "") for name in _phone_fields(object_type)]
-    email = email_key(str(values.get("email") or ""))
-    probes: list[tuple[_Probe, str]] = []
-    if object_type == ObjectType.CUSTOMERS:
-        probes += [(_Probe(Customer, "phone", same_phone), phone) for phone in phones]
-        probes.append((_Probe(Customer, "email", same_email), email))
-        probes.append((_Probe(Customer, "name_key", same_name), company_key(str(values.get("name") or ""))))
-        return [(probe, value) for probe, value in probes if value]
-    for phone in phones:
-        probes += [(_Probe(Contact, "mobile", same_phone), phone), (_Probe(Contact, "phone", same_phone), phone)]
-    probes.append((_Probe(Contact, "email", same_email), email))
-    if object_type == ObjectType.LEADS:
-        probes += [(_Probe(Customer, "phone", same_phone), phone) for phone in phones]
-        probes.append((_Probe(Customer, "name_key", same_name), company_key(str(values.get("company_name") or ""))))
-    return [(probe, value) for probe, value in probes if value]
+def _note(candidate: Candidate) -> str:
+    """One line about a likely duplicate; the owner only when the importer may not see it."""
+    if candidate.visible:
+        return _("Looks like %(kind)s “%(name)s” (score %(score)d: %(reasons)s).") % {
+            "kind": _kind_label(candidate.object_type),
+            "name": candidate.name,
+            "score": candidate.score,
+            "reasons": "; ".join(candidate.reasons),
+        }
+    return _("Looks like a %(kind)s owned by %(owner)s since %(since)s.") % {
+        "kind": _kind_label(candidate.object_type),
+        "owner": candidate.owner_name,
+        "since": candidate.owner_since.date().isoformat(),
+    }
 
 
 def warn_duplicates(
     *, actor: Actor, object_type: str, checked: Checked, block_cells: dict[int, list[str]] | None = None
 ) -> None:
-    """Flag new rows that look like existing customers or contacts, with bulk IN queries per key.
+    """Score new rows against existing leads, customers and contacts, as the forms do.
 
-    With `block_cells` (the duplicate policy for this object is "block") such rows are rejected
-    instead of flagged, their cells kept for the rejected-rows file.
+    Candidates are found by the forms' keys (credit code, phones, email, company and person
+    name keys) with one IN query per key kind, source and batch of rows, and scored with
+    `crm.customers.duplicates.scoring` (name typos, swapped order, addresses, regions…).
+    Rows with candidates are flagged, or with `block_cells` (the policy for this object is
+    "block") rejected, their cells kept for the rejected-rows file. Matches owned by someone
+    else are collected in `checked.collisions` so their owners can be told once per import.
     """
-    wanted: dict[_Probe, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
-    for number, values in checked.creates:
-        for probe, value in _probes(object_type, values):
-            wanted[probe][value].append(number)
-    owner_names: dict[int, str] = {}
-    notes: dict[int, list[str]] = defaultdict(list)
-    for probe, rows_by_value in wanted.items():
-        kind = _("customer") if probe.model is Customer else _("contact")
-        for chunk in _chunks(sorted(rows_by_value)):
-            found = probe.model.objects.filter(**{f"{probe.column}__in": chunk}).values(
-                "pk", "name", probe.column, "owner_id", "team_id"
-            )
-            for record in found:
-                if can_see(actor, owner_id=record["owner_id"], team_id=record["team_id"]):
-                    who = f"{kind} “{record['name']}”"
-                else:
-                    if record["owner_id"] not in owner_names:
-                        owner = User.objects.filter(pk=record["owner_id"]).first()
-                        owner_names[record["owner_id"]] = str(owner) if owner else ""
-                    who = _("a %(kind)s owned by %(owner)s") % {"kind": kind, "owner": owner_names[record["owner_id"]]}
-                for number in rows_by_value.get(record[probe.column], []):
-                    note = _("Looks like %(who)s (%(reason)s).") % {"who": who, "reason": probe.reason}
-                    if note not in notes[number]:
-                        notes[number].append(note)
+    numbers = [number for number, _values in checked.creates]
+    found = duplicate_candidates_many(
+        viewer=actor, values=[values for _number, values in checked.creates], object_type=object_type
+    )
+    notes: dict[int, list[str]] = {}
+    for number, (_n, values), candidates in zip(numbers, checked.creates, found, strict=True):
+        candidates = [c for c in candidates if not is_own_customer(c, object_type, values)]
+        if not candidates:
+            continue
+        notes[number] = list(dict.fromkeys(_note(candidate) for candidate in candidates[:3]))
+        for candidate in candidates:
+            if candidate.owner_id is not None and candidate.owner_id != actor.user_id:
+                checked.collide(candidate.owner_id, candidate, number)
     if block_cells is not None and notes:
-        blocked = set(notes)
-        checked.creates = [(number, values) for number, values in checked.creates if number not in blocked]
+        checked.creates = [(number, values) for number, values in checked.creates if number not in notes]
         for number in sorted(notes):
-            reason = " ".join(notes[number][:3])
-            checked.rejected.append(Rejected(number, block_cells.get(number, []), reason))
+            checked.rejected.append(Rejected(number, block_cells.get(number, []), " ".join(notes[number])))
         checked.rejected.sort(key=lambda rejected: rejected.row)
         return
     for number in sorted(notes):
-        checked.warn(number, " ".join(notes[number][:3]))
+        checked.warn(number, " ".join(notes[number]))

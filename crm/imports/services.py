@@ -16,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from crm.audit.models import Verb
 from crm.audit.services import audit_record
@@ -25,9 +27,8 @@ from crm.core.actors import Actor, Source
 from crm.core.errors import Conflict, DomainError, FieldError, PermissionDenied, ValidationFailed
 from crm.core.events import publish_on_commit
 from crm.core.search import search_index_deferred
-from crm.customers.duplicates.check import policy_of
-from crm.customers.duplicates.lookup import duplicate_candidates
-from crm.customers.duplicates.records import ObjectType as DuplicateObjectType
+from crm.customers.duplicates.check import detail_url, policy_of, target_type_of
+from crm.customers.duplicates.sources import source_of
 from crm.customers.models import DuplicateMode, OwnedRecord
 from crm.customers.services import (
     contact_create_many,
@@ -47,6 +48,8 @@ from crm.imports.models import ImportJob, JobStatus, MappingTemplate, MatchKey, 
 from crm.imports.reading import Table, file_error, max_bytes, read_table
 from crm.imports.selectors import import_job_get
 from crm.leads.services import lead_create_many, lead_delete_many, lead_update_many
+from crm.notifications.models import NotificationKind
+from crm.notifications.services import Notice, notify
 
 logger = logging.getLogger(__name__)
 
@@ -216,42 +219,17 @@ class PreviewRow:
     warnings: list[str] = field(default_factory=list)
 
 
-def _candidate_notes(actor: Actor, object_type: str, values: dict[str, Any]) -> list[str]:
-    """Scored duplicate candidates (crm.customers.duplicates) for one row of the preview."""
-    probes: list[tuple[DuplicateObjectType, dict[str, Any]]] = []
-    if object_type == ObjectType.CUSTOMERS:
-        probes.append(("customers", values))
-    elif object_type == ObjectType.CONTACTS:
-        probes.append(("contacts", values))
-    else:
-        probes.append(("contacts", {key: values.get(key) for key in ("name", "mobile", "phone", "email")}))
-        if values.get("company_name"):
-            probes.append(("customers", {"name": values["company_name"], "phone": values.get("phone")}))
-    notes = []
-    for probe_type, probe in probes:
-        for candidate in duplicate_candidates(viewer=actor, values=probe, object_type=probe_type)[:2]:
-            if candidate.visible:
-                notes.append(
-                    _("Looks like “%(name)s” (score %(score)d: %(why)s).")
-                    % {"name": candidate.name, "score": candidate.score, "why": ", ".join(candidate.reasons)}
-                )
-            else:
-                notes.append(
-                    _("Looks like a record owned by %(owner)s since %(since)s.")
-                    % {"owner": candidate.owner_name, "since": candidate.owner_since.date().isoformat()}
-                )
-    return list(dict.fromkeys(notes))  # one line per distinct candidate
-
-
 def import_job_preview(*, actor: Actor, job_id: int, limit: int = PREVIEW_ROWS) -> list[PreviewRow]:
     """What the first `limit` rows would do, checked exactly as the run will check them."""
     job = import_job_get(viewer=actor, job_id=job_id)
     rows = [(int(number), list(cells)) for number, cells in job.sample_rows[:limit]]
     checked = _check(actor, job, rows, None)
     verdicts: dict[int, PreviewRow] = {}
-    for number, values in checked.creates:
-        notes = _candidate_notes(actor, job.object_type, values)
-        verdicts[number] = PreviewRow(number, [], "create", warnings=notes)
+    notes: dict[int, list[str]] = {}
+    for number, message in checked.warnings:
+        notes.setdefault(number, []).append(message)
+    for number, _values in checked.creates:
+        verdicts[number] = PreviewRow(number, [], "create", warnings=notes.get(number, []))
     for number, _record, _values in checked.updates:
         verdicts[number] = PreviewRow(number, [], "update")
     for item in checked.rejected:
@@ -366,6 +344,7 @@ def import_job_run(*, actor: Actor, job_id: int) -> ImportJob:
             ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.WRITING, processed_rows=checked.total)
             with transaction.atomic():
                 _write(actor, job, checked)
+                _notify_collisions(actor, job, checked)
                 _finish(actor, job)
                 return job
         with transaction.atomic():
@@ -379,6 +358,68 @@ def import_job_run(*, actor: Actor, job_id: int) -> ImportJob:
         if collecting:
             gc.enable()
     return job
+
+
+COLLISION_NAMES_SHOWN = 5
+
+
+def _notify_collisions(actor: Actor, job: ImportJob, checked: Checked) -> None:
+    """Tell each owner of matched records once per import (撞单): how many, which, and a link.
+
+    A file of thousands of rows matching one colleague's records makes one notice, not one per row.
+    """
+    if not checked.collisions:
+        return
+    owners = {user.pk: user for user in User.objects.filter(pk__in=checked.collisions, is_active=True)}
+    names = _record_names(
+        [key for collision in checked.collisions.values() for key in list(collision.records)[:COLLISION_NAMES_SHOWN]]
+    )
+    importer = actor.label
+    for owner_id, collision in checked.collisions.items():
+        owner = owners.get(owner_id)
+        if owner is None:
+            continue
+        first_type, first_id = next(iter(collision.records))
+        count, rows = len(collision.records), len(collision.rows)
+        shown = [names.get(key, "") for key in list(collision.records)[:COLLISION_NAMES_SHOWN]]
+        listed = "、".join(name for name in shown if name)
+
+        def title(count: int = count, rows: int = rows) -> str:
+            return ngettext(
+                "%(actor)s imported %(rows)d row that looks like your records (%(count)d)",
+                "%(actor)s imported %(rows)d rows that look like your records (%(count)d)",
+                rows,
+            ) % {"actor": importer, "rows": rows, "count": count}
+
+        def body(count: int = count, listed: str = listed, more: int = count - len(shown)) -> str:
+            text = _("File: %(file)s. Matches: %(names)s") % {"file": job.file_name, "names": listed}
+            if more > 0:
+                text += " " + ngettext("and %(more)d more.", "and %(more)d more.", more) % {"more": more}
+            return text
+
+        notify(
+            [owner],
+            Notice(
+                kind=NotificationKind.DUPLICATE_COLLISION,
+                title=lazy(title, str)(),
+                body=lazy(body, str)(),
+                url=detail_url(first_type, first_id),
+                target_type=target_type_of(first_type),
+                target_id=first_id,
+            ),
+        )
+
+
+def _record_names(keys: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    wanted: dict[str, list[int]] = {}
+    for object_type, record_id in keys:
+        wanted.setdefault(object_type, []).append(record_id)
+    names: dict[tuple[str, int], str] = {}
+    for object_type, ids in wanted.items():
+        model = source_of(object_type).model
+        for record_id, name in model._default_manager.filter(pk__in=ids).values_list("pk", "name"):
+            names[(object_type, record_id)] = name
+    return names
 
 
 def _finish(actor: Actor, job: ImportJob) -> None:

@@ -14,7 +14,7 @@ from crm.api.schemas import ERRORS
 from crm.core.actors import Actor, api_actor
 from crm.leads import selectors, services
 from crm.leads.channel_quality import QualityRow, channel_quality
-from crm.leads.models import Lead
+from crm.leads.models import Lead, LeadFollowUp
 from crm.leads.presentation import shown_email, shown_phone
 
 router = Router(tags=["leads"])
@@ -185,8 +185,8 @@ class QualityRowOut(Schema):
     contacted: int = Field(description="Leads whose status has moved away from new.")
     qualified_rate: float
     conversion_rate: float
-    avg_hours_to_first_contact: float | None
-    avg_hours_to_conversion: float | None
+    median_hours_to_first_contact: float | None = Field(description="Median over contacted leads.")
+    median_hours_to_conversion: float | None = Field(description="Median over converted leads.")
 
 
 class ChannelQualityOut(Schema):
@@ -206,8 +206,8 @@ def _quality_rows(rows: list[QualityRow]) -> list[dict[str, Any]]:
             **{key: getattr(row, key) for key in ("key", "label", "leads", "qualified", "converted", "contacted")},
             "qualified_rate": round(row.qualified_rate, 4),
             "conversion_rate": round(row.conversion_rate, 4),
-            "avg_hours_to_first_contact": _hours(row.avg_first_contact),
-            "avg_hours_to_conversion": _hours(row.avg_conversion),
+            "median_hours_to_first_contact": _hours(row.median_first_contact),
+            "median_hours_to_conversion": _hours(row.median_conversion),
         }
         for row in rows
     ]
@@ -295,3 +295,55 @@ def convert_lead(request: HttpRequest, lead_id: int, payload: ConvertIn) -> dict
         ),
     )
     return _fresh(actor, lead_id)
+
+
+class FollowUpIn(Schema):
+    kind: str = Field("call", description="call, visit, meeting, wechat, email or note.")
+    content: str = Field(description="What happened.")
+    occurred_at: dt.datetime | None = Field(None, description="When it happened; now when left out.")
+    next_step: str = ""
+    next_contact_on: dt.date | None = Field(None, description="Becomes a task for you, linked to the lead.")
+
+
+class FollowUpOut(Schema):
+    id: int
+    lead_id: int
+    kind: str
+    content: str
+    occurred_at: dt.datetime
+    next_step: str
+    next_contact_on: dt.date | None
+    owner: UserRef
+    created_at: dt.datetime
+
+
+class FollowUpPaging(Schema):
+    cursor: str | None = None
+    limit: int = Field(25, ge=1, le=100)
+
+
+class FollowUpPage(Schema):
+    items: list[FollowUpOut]
+    next_cursor: str | None
+
+
+def follow_up_out(follow_up: LeadFollowUp) -> dict[str, Any]:
+    data = {field: getattr(follow_up, field) for field in FollowUpOut.model_fields if field != "owner"}
+    data["owner"] = {"id": follow_up.owner_id, "name": str(follow_up.owner)}
+    return data
+
+
+@router.get("/{lead_id}/follow-ups", response={200: FollowUpPage, **ERRORS}, operation_id="list_lead_follow_ups")
+def list_lead_follow_ups(request: HttpRequest, lead_id: int, paging: Query[FollowUpPaging]) -> dict[str, Any]:
+    """The lead's follow-ups, newest first; follow `next_cursor` for more."""
+    page = selectors.lead_follow_up_page(
+        viewer=_actor(request), lead_id=lead_id, cursor=paging.cursor, size=paging.limit
+    )
+    return {"items": [follow_up_out(item) for item in page.items], "next_cursor": page.next_cursor}
+
+
+@router.post("/{lead_id}/follow-ups", response={201: FollowUpOut, **ERRORS}, operation_id="create_lead_follow_up")
+def create_lead_follow_up(request: HttpRequest, lead_id: int, payload: FollowUpIn) -> tuple[int, dict[str, Any]]:
+    """Log a call, visit, meeting, message or note on a lead you can see; it is rescored at once."""
+    follow_up = services.lead_follow_up_create(actor=_actor(request), lead_id=lead_id, values=payload.dict())
+    return 201, follow_up_out(follow_up)

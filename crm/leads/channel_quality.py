@@ -3,11 +3,16 @@
 Definitions (shown on the report page too):
 - qualified rate: leads now qualified or converted, over all leads created in the period;
 - conversion rate: converted leads over all leads;
-- time to first contact: from creation to the first status change away from "new"
-  (`Lead.first_contacted_at`, kept by lead_set_status and lead_convert), over contacted leads;
-- time to conversion: from creation to conversion, over converted leads.
+- time to first contact: from creation to the first follow-up or status change away from "new"
+  (`Lead.first_contacted_at`, kept by lead_follow_up_create, lead_set_status and lead_convert),
+  the median over contacted leads;
+- time to conversion: from creation to conversion, the median over converted leads.
 
-Everything is one grouped aggregate query over the leads the viewer may see.
+Medians, not averages: one lead left untouched for months would drag an average far from what
+a typical lead sees. The counts are one grouped aggregate query over the leads the viewer may
+see; each median is one more query, the same on SQLite and PostgreSQL (neither has a portable
+median aggregate): window functions number each group's durations in order, and only the one
+or two middle rows per group come back.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Window
 from django.db.models.expressions import CombinedExpression
+from django.db.models.functions import RowNumber
 
 from crm.access.visibility import visible
 from crm.core.actors import Actor
@@ -35,8 +41,8 @@ class QualityRow:
     qualified: int
     converted: int
     contacted: int
-    avg_first_contact: dt.timedelta | None
-    avg_conversion: dt.timedelta | None
+    median_first_contact: dt.timedelta | None
+    median_conversion: dt.timedelta | None
 
     @property
     def qualified_rate(self) -> float:
@@ -51,11 +57,28 @@ def _duration(start: str, end: str) -> ExpressionWrapper[CombinedExpression]:
     return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
 
 
-def _as_timedelta(value: object) -> dt.timedelta | None:
-    # SQLite hands back an average of durations as microseconds; PostgreSQL as an interval.
-    if value is None or isinstance(value, dt.timedelta):
-        return value
-    return dt.timedelta(microseconds=float(str(value)))
+def _medians(leads: QuerySet[Lead], by: Grouping, start: str, end: str) -> dict[str, dt.timedelta]:
+    """The median of `end - start` per group, over the leads where `end` is set.
+
+    Rows are numbered 1…n within each group in duration order; the middle one (n odd) or two
+    (n even) have (n + 1) div 2 <= number <= n div 2 + 1, and their mean is the median.
+    """
+    duration = _duration(start, end)
+    middle = (
+        leads.filter(**{f"{end}__isnull": False})
+        .order_by()
+        .annotate(
+            duration=duration,
+            number=Window(RowNumber(), partition_by=[F(by)], order_by=[duration.asc(), F("id").asc()]),
+            size=Window(Count("id"), partition_by=[F(by)]),
+        )
+        .filter(number__gte=(F("size") + 1) / 2, number__lte=F("size") / 2 + 1)
+        .values_list(by, "duration")
+    )
+    middles: dict[str, list[dt.timedelta]] = {}
+    for key, value in middle:
+        middles.setdefault(key, []).append(value)
+    return {key: sum(values, dt.timedelta()) / len(values) for key, values in middles.items()}
 
 
 def channel_quality(
@@ -78,11 +101,11 @@ def channel_quality(
             qualified=Count("id", filter=Q(status__in=won)),
             converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)),
             contacted=Count("id", filter=Q(first_contacted_at__isnull=False)),
-            avg_first_contact=Avg(_duration("created_at", "first_contacted_at")),
-            avg_conversion=Avg(_duration("created_at", "converted_at")),
         )
         .order_by("-total", by)
     )
+    first_contact = _medians(leads, by, "created_at", "first_contacted_at")
+    conversion = _medians(leads, by, "created_at", "converted_at")
     labels = dict(Channel.choices)
     return [
         QualityRow(
@@ -92,8 +115,8 @@ def channel_quality(
             qualified=row["qualified"],
             converted=row["converted"],
             contacted=row["contacted"],
-            avg_first_contact=_as_timedelta(row["avg_first_contact"]),
-            avg_conversion=_as_timedelta(row["avg_conversion"]),
+            median_first_contact=first_contact.get(row[by]),
+            median_conversion=conversion.get(row[by]),
         )
         for row in grouped
     ]

@@ -97,6 +97,7 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("score", gettext_lazy("lead score"), NUMBER),
         FieldSpec("days_since_created", gettext_lazy("days since captured"), NUMBER),
         FieldSpec("days_since_update", gettext_lazy("days since last touch"), NUMBER),
+        FieldSpec("days_since_follow_up", gettext_lazy("days since last follow-up"), NUMBER),
     )
 }
 
@@ -303,6 +304,8 @@ def lead_facts(lead: Lead, now: dt.datetime, *, score: int | None = None) -> dic
         "score": Decimal(lead.score if score is None else score),
         "days_since_created": _days_between(lead.created_at, now),
         "days_since_update": _days_between(lead.updated_at, now),
+        # Empty (None) when nobody has followed the lead up yet.
+        "days_since_follow_up": _days_between(lead.last_followed_up_at, now),
     }
 
 

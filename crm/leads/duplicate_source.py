@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q
-
 from crm.customers.duplicates.normalise import company_key, email_key
 from crm.customers.duplicates.scoring import Record
-from crm.customers.duplicates.sources import Source, probe_phones, register
+from crm.customers.duplicates.sources import Key, Source, probe_phones, register
 
 LEAD_COLUMNS = ("id", "external_id", "name", "company_name", "mobile", "phone", "email")
 
@@ -22,16 +20,16 @@ def lead_record(values: dict[str, Any]) -> Record:
     )
 
 
-def lead_conditions(probe: Record) -> list[Q]:
+def lead_keys(probe: Record) -> list[Key]:
     """A lead's `name_key` is its company's key (leads are mostly matched as companies)."""
-    conditions = [Q(mobile=phone) | Q(phone=phone) for phone in sorted(probe_phones(probe))]
+    keys: list[Key] = [("phone", phone) for phone in sorted(probe_phones(probe))]
     email = email_key(probe.get("email") or "")
     if email:
-        conditions.append(Q(email=email))
+        keys.append(("email", email))
     name = company_key(probe.get("company") or "")
     if name:
-        conditions.append(Q(name_key=name))
-    return conditions
+        keys.append(("name", name))
+    return keys
 
 
 def _derive(lead: Any) -> dict[str, Any]:
@@ -50,7 +48,7 @@ def register_leads() -> None:
             Lead,
             LEAD_COLUMNS,
             lead_record,
-            lead_conditions,
+            lead_keys,
             "leads:detail",
             "lead_id",
             derive=_derive,

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.activities.models import ActivityKind
 from crm.leads.models import Channel, LeadStatus
 
 
@@ -56,3 +57,12 @@ class StatusForm(forms.Form):
         help_text=_("Required when the lead is unqualified."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+
+class FollowUpForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Type"), choices=ActivityKind.choices, initial=ActivityKind.CALL)
+    content = forms.CharField(label=_("What happened"), widget=forms.Textarea(attrs={"rows": 3}), max_length=10000)
+    next_step = forms.CharField(label=_("Next step"), max_length=500, required=False)
+    next_contact_on = forms.DateField(
+        label=_("Next contact date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

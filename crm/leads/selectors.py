@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import QuerySet
@@ -21,7 +21,7 @@ from crm.customers.models import Contact, Customer
 from crm.customers.selectors import DEFAULT_SORT
 from crm.customers.selectors import SORTS as RECORD_SORTS
 from crm.identity.selectors import team_subtree_ids
-from crm.leads.models import Lead, LeadStatus
+from crm.leads.models import Lead, LeadFollowUp, LeadStatus
 
 EXPORT_LIMIT = 100_000
 # Highest score first is backed by the lead_score index.
@@ -143,6 +143,7 @@ class SourceLead:
     lead: Lead
     status_history: list[StatusStep]
     may_open: bool = False
+    follow_ups: list[LeadFollowUp] = field(default_factory=list)
 
 
 def _status_label(value: Any) -> str:
@@ -174,6 +175,9 @@ def source_leads_of(*, viewer: Actor, customer_id: int) -> list[SourceLead]:
         .order_by("-converted_at", "-id")[:20]
     )
     entries = history_of(target_type="leads.lead", target_ids=[lead.pk for lead in leads])
+    follow_ups: dict[int, list[LeadFollowUp]] = {lead.pk: [] for lead in leads}
+    for follow_up in _follow_ups_of([lead.pk for lead in leads]):
+        follow_ups[follow_up.lead_id].append(follow_up)
     by_lead: dict[int, list[StatusStep]] = {lead.pk: [] for lead in leads}
     for entry in reversed(entries):
         step = _status_step(entry)
@@ -184,6 +188,55 @@ def source_leads_of(*, viewer: Actor, customer_id: int) -> list[SourceLead]:
             lead=lead,
             status_history=by_lead[lead.pk],
             may_open=can_see(viewer, owner_id=lead.owner_id, team_id=lead.team_id) and lead.deleted_at is None,
+            follow_ups=follow_ups[lead.pk],
         )
         for lead in leads
     ]
+
+
+# Follow-ups and the lead's timeline ----------------------------------------------------------
+
+TIMELINE_LIMIT = 100
+
+
+def _follow_ups_of(lead_ids: list[int], limit: int = TIMELINE_LIMIT) -> list[LeadFollowUp]:
+    """The newest follow-ups of some leads, newest first (served by the lead_follow_up_time index)."""
+    if not lead_ids:
+        return []
+    return list(
+        LeadFollowUp.objects.filter(lead_id__in=lead_ids)
+        .select_related("owner")
+        .order_by("-occurred_at", "-id")[: limit * len(lead_ids)]
+    )
+
+
+def lead_follow_up_page(*, viewer: Actor, lead_id: int, cursor: str | None, size: int) -> Page[LeadFollowUp]:
+    """A lead's follow-ups, newest first, for a viewer who may see the lead (converted ones too)."""
+    lead = lead_get(viewer=viewer, lead_id=lead_id)
+    follow_ups = LeadFollowUp.objects.filter(lead=lead).select_related("owner")
+    return paginate(follow_ups, sort=SortKey("occurred_at", descending=True), cursor=cursor, size=size)
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    """A follow-up or a status change on a lead's timeline."""
+
+    at: dt.datetime
+    by: str
+    follow_up: LeadFollowUp | None = None
+    status: StatusStep | None = None
+
+
+def lead_timeline(*, viewer: Actor, lead: Lead) -> list[TimelineItem]:
+    """The lead's follow-ups and status changes, newest first (the lead is one `viewer` sees)."""
+    require_visible(viewer, lead)
+    items = [
+        TimelineItem(at=follow_up.occurred_at, by=str(follow_up.owner), follow_up=follow_up)
+        for follow_up in _follow_ups_of([lead.pk])
+    ]
+    for entry in history_of(target_type="leads.lead", target_ids=[lead.pk]):
+        step = _status_step(entry)
+        if step is not None:
+            items.append(TimelineItem(at=step.at, by=step.by, status=step))
+    items.sort(key=lambda item: item.at, reverse=True)
+    return items[:TIMELINE_LIMIT]

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import masks_contact_info, require_change, require_visible
+from crm.activities.services.tasks import task_create
 from crm.audit.models import Verb
 from crm.audit.services import audit_record, diff, save_versioned, snapshot
 from crm.core import clock
@@ -32,9 +33,10 @@ from crm.customers.services import (
 )
 from crm.customers.validation import clean_fields
 from crm.deals.services import deal_create
+from crm.identity.rights import user_of
 from crm.leads.intake import LeadIntake, lead_intake, lead_rescore
-from crm.leads.models import Channel, Lead, LeadStatus
-from crm.leads.validation import lead_cleaners, status_cleaners
+from crm.leads.models import Channel, Lead, LeadFollowUp, LeadStatus
+from crm.leads.validation import follow_up_cleaners, lead_cleaners, status_cleaners
 
 LEAD_FIELDS = [*lead_cleaners().keys(), "owner", "status", "unqualified_reason"]
 MASKED_FIELDS = {"phone", "mobile", "email"}
@@ -324,6 +326,59 @@ def lead_delete(*, actor: Actor, lead_id: int) -> Lead:
 
 def lead_restore(*, actor: Actor, lead_id: int) -> Lead:
     return _set_binned(actor, lead_id, binned=False)
+
+
+# Follow-ups ---------------------------------------------------------------------------------
+
+FOLLOW_UP_FIELDS = ["kind", "content", "occurred_at", "next_step", "next_contact_on", "lead"]
+
+
+def lead_follow_up_create(*, actor: Actor, lead_id: int, values: dict[str, Any]) -> LeadFollowUp:
+    """Log a call, visit, meeting, message or note on a lead anyone who sees it may work.
+
+    The lead's last follow-up (read by engagement scoring) and, the first time, its first contact
+    are kept up to date, and it is rescored at once. A next-contact date becomes a task for the
+    rep, linked to the lead. A converted lead takes no more follow-ups: its customer does.
+    """
+    user = user_of(actor)
+    if user is None:
+        raise PermissionDenied(_("Sign in first."))
+    cleaned = clean_fields({key: values.get(key) for key in follow_up_cleaners()}, follow_up_cleaners())
+    with transaction.atomic():
+        lead = require_visible(actor, Lead.objects.select_for_update().filter(pk=lead_id).first())
+        if lead.is_converted:
+            raise _invalid("lead", _("This lead has been converted; log follow-ups on its customer."))
+        follow_up = LeadFollowUp(**cleaned, lead=lead, owner=user, team_id=user.team_id)
+        follow_up.save()
+        # A follow-up is a touch (lists sorted by "last updated" show it), but not an edit of the
+        # lead's fields: no version bump, so a colleague's open edit form does not conflict.
+        touched: dict[str, Any] = {"updated_at": clock.now()}
+        if lead.last_followed_up_at is None or follow_up.occurred_at > lead.last_followed_up_at:
+            touched["last_followed_up_at"] = follow_up.occurred_at
+        if lead.first_contacted_at is None:
+            # A call logged as having happened before the lead was entered counts from its capture.
+            touched["first_contacted_at"] = max(follow_up.occurred_at, lead.created_at)
+        Lead.objects.filter(pk=lead.pk).update(**touched)
+        for name, value in touched.items():
+            setattr(lead, name, value)
+        if follow_up.next_contact_on is not None:
+            task_create(
+                actor=actor,
+                values={
+                    "title": (follow_up.next_step or follow_up.content)[:200],
+                    "due_on": follow_up.next_contact_on,
+                    "related_type": "leads.lead",
+                    "related_id": lead.pk,
+                },
+            )
+        audit_record(
+            actor=actor,
+            verb=Verb.CREATE,
+            target=follow_up,
+            changes=diff({}, snapshot(follow_up, FOLLOW_UP_FIELDS)),
+        )
+        lead_rescore(leads=[lead])
+    return follow_up
 
 
 # Bulk writes (imports) -------------------------------------------------------------------

@@ -20,6 +20,7 @@ urlpatterns = [
     path("<int:lead_id>/", views.lead_detail_view, name="detail"),
     path("<int:lead_id>/edit/", views.lead_edit_view, name="edit"),
     path("<int:lead_id>/status/", views.lead_status_view, name="status"),
+    path("<int:lead_id>/follow-ups/", views.lead_follow_up_view, name="follow_up"),
     path("<int:lead_id>/convert/", views.lead_convert_view, name="convert"),
     path("<int:lead_id>/delete/", views.lead_delete_view, name="delete"),
     path("<int:lead_id>/restore/", views.lead_restore_view, name="restore"),

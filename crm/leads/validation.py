@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from crm.activities.models import ActivityKind
+from crm.core import clock
 from crm.customers.validation import (
     Cleaner,
     _choice,
+    _date,
     _email,
     _external_id,
     _money,
@@ -49,3 +55,45 @@ def lead_cleaners() -> dict[str, Cleaner]:
 
 def status_cleaners() -> dict[str, Cleaner]:
     return {"status": _choice(LeadStatus), "unqualified_reason": _text(500)}
+
+
+def _occurred_at(value: Any) -> dt.datetime:
+    """When a follow-up happened: now when not given, never in the future."""
+    if value in (None, ""):
+        return clock.now()
+    moment = value if isinstance(value, dt.datetime) else parse_datetime(str(value).strip())
+    if moment is None:
+        raise ValueError(_("Enter a date and time."))
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment)
+    # A few minutes of clock skew between a phone and the server is not "the future".
+    if moment > clock.now() + dt.timedelta(minutes=5):
+        raise ValueError(_("A follow-up cannot happen in the future."))
+    return moment
+
+
+def _kind(value: Any) -> str:
+    text = str(value or ActivityKind.CALL).strip()
+    if text not in ActivityKind.values:
+        raise ValueError(_("Choose a follow-up type."))
+    return text
+
+
+def _content(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError(_("Write what happened."))
+    if len(text) > 10000:
+        raise ValueError(_("Use at most %(max)d characters.") % {"max": 10000})
+    return text
+
+
+def follow_up_cleaners() -> dict[str, Cleaner]:
+    """A lead follow-up's fields, with the same rules as a customer's follow-ups."""
+    return {
+        "kind": _kind,
+        "content": _content,
+        "occurred_at": _occurred_at,
+        "next_step": _text(500),
+        "next_contact_on": _date,
+    }

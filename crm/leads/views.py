@@ -28,7 +28,7 @@ from crm.identity.rights import can_export, can_manage_org
 from crm.identity.selectors import team_list, user_list
 from crm.identity.services import preference_set
 from crm.leads import selectors, services
-from crm.leads.forms import LeadForm, StatusForm
+from crm.leads.forms import FollowUpForm, LeadForm, StatusForm
 from crm.leads.models import Channel, LeadStatus
 from crm.leads.presentation import LEAD_COLUMNS, shown_email, shown_phone
 from crm.leads.webforms import campaign_names
@@ -126,7 +126,12 @@ def lead_export_view(request: HttpRequest, file_format: str) -> HttpResponse | S
     )
 
 
-def _detail_context(request: HttpRequest, lead_id: int, status_form: StatusForm | None = None) -> dict[str, Any]:
+def _detail_context(
+    request: HttpRequest,
+    lead_id: int,
+    status_form: StatusForm | None = None,
+    follow_up_form: FollowUpForm | None = None,
+) -> dict[str, Any]:
     actor = web_actor(request.user)
     lead = selectors.lead_get(viewer=actor, lead_id=lead_id)
     if status_form is None:
@@ -144,6 +149,9 @@ def _detail_context(request: HttpRequest, lead_id: int, status_form: StatusForm 
         "email": shown_email(actor, lead, lead.email),
         "may_change": may_change,
         "status_form": status_form,
+        "timeline": selectors.lead_timeline(viewer=actor, lead=lead),
+        # Anyone who sees an open lead may log a follow-up on it; a converted lead's go on its customer.
+        "follow_up_form": None if lead.is_converted else (follow_up_form or FollowUpForm()),
     }
 
 
@@ -263,6 +271,28 @@ def lead_status_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             return redirect("leads:detail", lead_id=lead_id)
     try:
         context = _detail_context(request, lead_id, status_form=form)
+    except NotFound:
+        return _not_found(request)
+    return render(request, "leads/lead_detail.html", context, status=422)
+
+
+@login_required
+@require_POST
+def lead_follow_up_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Log a follow-up from the lead's page; errors show beside the fields."""
+    form = FollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            services.lead_follow_up_create(actor=web_actor(request.user), lead_id=lead_id, values=form.cleaned_data)
+        except NotFound:
+            return _not_found(request)
+        except DomainError as exc:
+            apply_to_form(exc, form)
+        else:
+            messages.success(request, _("The follow-up has been logged."))
+            return redirect("leads:detail", lead_id=lead_id)
+    try:
+        context = _detail_context(request, lead_id, follow_up_form=form)
     except NotFound:
         return _not_found(request)
     return render(request, "leads/lead_detail.html", context, status=422)

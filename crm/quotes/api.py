@@ -310,7 +310,7 @@ def create_quote_revision(request: HttpRequest, quote_id: int) -> tuple[int, dic
     "/{quote_id}/approval-request", response={200: QuoteOut, **ERRORS}, operation_id="request_quote_approval"
 )
 def request_quote_approval(request: HttpRequest, quote_id: int, payload: VersionIn) -> dict[str, Any]:
-    """Ask your team's manager(s) to approve discounts above your limit."""
+    """Submit discounts above your limit to the quote approval flow (by default your team's manager)."""
     actor = _actor(request)
     approval.quote_request_approval(actor=actor, quote_id=quote_id, version=payload.version)
     return quote_out(actor, quote_id)
@@ -318,16 +318,21 @@ def request_quote_approval(request: HttpRequest, quote_id: int, payload: Version
 
 @quotes_router.post("/{quote_id}/approve", response={200: QuoteOut, **ERRORS}, operation_id="approve_quote")
 def approve_quote(request: HttpRequest, quote_id: int, payload: DecisionIn) -> dict[str, Any]:
+    """Approve the current step of the quote's running approval (the same as `POST /approvals/{id}/approve`)."""
     actor = _actor(request)
-    approval.quote_approve(actor=actor, quote_id=quote_id, version=payload.version, comment=payload.comment)
+    approval.quote_decide(
+        actor=actor, quote_id=quote_id, version=payload.version, approved=True, comment=payload.comment
+    )
     return quote_out(actor, quote_id)
 
 
 @quotes_router.post("/{quote_id}/reject", response={200: QuoteOut, **ERRORS}, operation_id="reject_quote")
 def reject_quote(request: HttpRequest, quote_id: int, payload: DecisionIn) -> dict[str, Any]:
-    """A `comment` saying why is required."""
+    """Reject the quote's running approval (as `POST /approvals/{id}/reject`); a `comment` saying why is required."""
     actor = _actor(request)
-    approval.quote_reject(actor=actor, quote_id=quote_id, version=payload.version, comment=payload.comment)
+    approval.quote_decide(
+        actor=actor, quote_id=quote_id, version=payload.version, approved=False, comment=payload.comment
+    )
     return quote_out(actor, quote_id)
 
 

@@ -1,32 +1,41 @@
-"""Discount approval: a discount above the submitter's role limit waits for a manager before the quote goes out.
+"""Discount approval through the approval engine: a discount above the submitter's role limit waits for
+the flow of the "quote" kind (by default the submitter's manager) before the quote can be sent.
 
-Kept small and self-contained on purpose: who must approve is "a manager of the submitter's team (or of a
-team above it), or anyone whose own role limit covers the discount".
+The role limits stay here (`needs_approval` is what sending checks); who approves, in which order and
+under which conditions is the engine's flow, which administrators edit like any other.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from crm.approvals.models import RequestStatus, RequestStep, StepStatus
+from crm.approvals.registry import OUTCOMES, ApprovalSubject
+from crm.approvals.selectors import approval_history, approval_open_for
+from crm.approvals.services import approval_approve, approval_reject, approval_submit
 from crm.audit.services import save_versioned, snapshot
 from crm.core import clock
 from crm.core.actors import Actor
-from crm.core.errors import FieldError, ValidationFailed
+from crm.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.identity.models import User
 from crm.identity.rights import user_of
-from crm.notifications.models import NotificationKind
-from crm.notifications.services import Notice, notify
 from crm.quotes.errors import ApprovalNotAllowed, QuoteLocked, QuoteNotSendable
 from crm.quotes.models import Quote, QuoteStatus
-from crm.quotes.selectors import Limit, limit_of, quote_get, quote_may_change
+from crm.quotes.selectors import (
+    APPROVAL_KIND,
+    Limit,
+    limit_of,
+    quote_get,
+    quote_may_change,
+    quote_may_see,
+)
 
 APPROVAL_FIELDS = [
     "status",
@@ -35,6 +44,16 @@ APPROVAL_FIELDS = [
     "approval_decided_at",
     "approval_comment",
 ]
+_STATUS_AFTER = {
+    RequestStatus.APPROVED: QuoteStatus.APPROVED,
+    RequestStatus.REJECTED: QuoteStatus.REJECTED,
+    RequestStatus.RETURNED: QuoteStatus.DRAFT,
+    RequestStatus.WITHDRAWN: QuoteStatus.DRAFT,
+}
+_DECIDED_STEPS = frozenset({StepStatus.APPROVED, StepStatus.REJECTED, StepStatus.RETURNED})
+
+
+# Role limits -----------------------------------------------------------------------------------
 
 
 def line_discounts(quote: Quote) -> list[Decimal]:
@@ -47,56 +66,65 @@ def within_limit(quote: Quote, discounts: Iterable[Decimal], limit: Limit) -> bo
 
 
 def needs_approval(quote: Quote, submitter: User | None, discounts: list[Decimal] | None = None) -> bool:
-    """Whether `submitter` may not send this quote without a manager's approval."""
+    """Whether `submitter` may not send this quote without an approval."""
     if submitter is not None and submitter.is_superuser:
         return False
     limit = limit_of(submitter.role_id if submitter is not None else None)
     return not within_limit(quote, line_discounts(quote) if discounts is None else discounts, limit)
 
 
-def _team_chain(user: User) -> list[int]:
-    """The submitter's team and every team above it, nearest first (from the materialised path)."""
-    if user.team is None:
-        return []
-    ids = [int(part) for part in user.team.path.strip("/").split("/") if part]
-    return list(reversed(ids)) or [user.team.pk]
+# How the engine sees a quote -------------------------------------------------------------------
 
 
-def approvers_of(submitter: User) -> list[User]:
-    """The managers of the submitter's team; when the team has none, those of the nearest team above."""
-    chain = _team_chain(submitter)
-    managers = list(
-        User.objects.filter(is_team_manager=True, is_active=True, team_id__in=chain).exclude(pk=submitter.pk)
-    )
-    for team_id in chain:
-        nearest = [manager for manager in managers if manager.team_id == team_id]
-        if nearest:
-            return nearest
-    return []
+def quote_facts(quote: Quote) -> Mapping[str, Any]:
+    """What flow step conditions may test. `above_limit` is measured against the submitter's own role
+    limit, which differs per role, so one condition (`above_limit = true`) reproduces the role rule."""
+    discounts = line_discounts(quote)
+    return {
+        "discount_percent": quote.discount_percent,
+        "max_line_discount": max(discounts, default=Decimal(0)),
+        "total": quote.total,
+        "currency": quote.currency,
+        "customer_grade": quote.deal.customer.grade,
+        "above_limit": needs_approval(quote, quote.approval_requested_by, discounts),
+    }
 
 
-def may_decide(actor: Actor, quote: Quote) -> bool:
-    """A manager of the requester's team (or above), or a role whose own limit covers the discounts."""
-    user = user_of(actor)
-    if user is None or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    requester = quote.approval_requested_by
-    if requester is not None and user.pk == requester.pk:
-        # Nobody approves their own request, whatever their role.
-        return False
-    if requester is not None and user.is_team_manager and user.team_id in _team_chain(requester):
-        return True
-    return within_limit(quote, line_discounts(quote), limit_of(user.role_id))
+def _on_decided(quote: Quote, outcome: str, actor: Actor) -> None:
+    quote_apply_decision(actor=actor, quote_id=quote.pk, outcome=outcome)
 
 
-def _quote_url(quote: Quote) -> str:
-    return reverse("quotes:detail", args=[quote.pk])
+QUOTE_SUBJECT = ApprovalSubject(
+    kind=APPROVAL_KIND,
+    label=gettext_lazy("Quote"),
+    model=Quote,
+    facts=quote_facts,
+    fact_labels={
+        "discount_percent": gettext_lazy("Overall discount"),
+        "max_line_discount": gettext_lazy("Largest line discount"),
+        "total": gettext_lazy("Total (incl. tax)"),
+        "currency": gettext_lazy("Currency"),
+        "customer_grade": gettext_lazy("Customer grade"),
+        "above_limit": gettext_lazy("Discount above the submitter's limit (true/false)"),
+    },
+    title=lambda quote: f"{quote.label} {quote.deal.name}",
+    url=lambda quote: reverse("quotes:detail", args=[quote.pk]),
+    on_decided=_on_decided,
+    # A quote has no owner of its own: it is seen and changed through its deal.
+    may_view=lambda actor, quote: quote_may_see(actor, quote),
+    may_submit=lambda actor, quote: quote_may_change(actor, quote),
+)
+
+
+# Submitting and deciding -----------------------------------------------------------------------
 
 
 def quote_request_approval(*, actor: Actor, quote_id: int, version: int) -> Quote:
-    """Ask the submitter's manager(s) to approve a discount above the submitter's limit."""
+    """Submit a quote whose discounts are above the submitter's limit to the "quote" approval flow.
+
+    The quote is locked (pending approval) until the approval is decided or withdrawn; a flow that is
+    switched off, or whose steps do not apply, approves it at once.
+    """
     user = user_of(actor)
     with transaction.atomic():
         quote = quote_get(viewer=actor, quote_id=quote_id, for_update=True)
@@ -115,9 +143,6 @@ def quote_request_approval(*, actor: Actor, quote_id: int, version: int) -> Quot
             raise QuoteNotSendable(_("Add at least one line before asking for approval."))
         if not needs_approval(quote, user):
             raise ValidationFailed(_("The discounts are within your limit: no approval is needed, send the quote."))
-        approvers = approvers_of(user) if user is not None else []
-        if not approvers:
-            raise ValidationFailed(_("Nobody manages your team, so nobody can approve this discount."))
         before = snapshot(quote, APPROVAL_FIELDS)
         quote.status = QuoteStatus.PENDING_APPROVAL
         quote.approval_requested_by = user
@@ -131,79 +156,68 @@ def quote_request_approval(*, actor: Actor, quote_id: int, version: int) -> Quot
             before=before,
             after=snapshot(quote, APPROVAL_FIELDS),
         )
-        notify(
-            approvers,
-            Notice(
-                kind=NotificationKind.GENERAL,
-                title=format_lazy(gettext_lazy("Discount approval requested: {quote}"), quote=quote.label),
-                body=format_lazy(
-                    gettext_lazy("{user} asks you to approve the discounts of quote {quote} on “{deal}”."),
-                    user=str(user),
-                    quote=quote.label,
-                    deal=quote.deal.name,
-                ),
-                url=_quote_url(quote),
-                target_type="quotes.quote",
-                target_id=quote.pk,
-            ),
-        )
-    return quote
+        # Refuses (and so rolls back the lock above) when a step of the flow has nobody to approve it.
+        approval_submit(actor, kind=APPROVAL_KIND, target=quote)
+    return quote_get(viewer=actor, quote_id=quote_id)
 
 
-def _decide(*, actor: Actor, quote_id: int, version: int, approved: bool, comment: str) -> Quote:
-    comment = (comment or "").strip()
-    if len(comment) > 500:
-        message = _("Use at most %(max)d characters.") % {"max": 500}
-        raise ValidationFailed(message, errors=[FieldError(field="comment", message=message)])
-    if not approved and not comment:
-        message = _("Say why the discount is rejected.")
-        raise ValidationFailed(message, errors=[FieldError(field="comment", message=message)])
+def _decisive_step(quote_id: int) -> RequestStep | None:
+    """The step whose decision ended the quote's latest approval (None when none was decided by a person)."""
+    history = approval_history(APPROVAL_KIND, quote_id)
+    if not history:
+        return None
+    decided = [step for step in history[0].steps.all() if step.status in _DECIDED_STEPS]
+    return max(decided, key=lambda step: step.position) if decided else None
+
+
+def quote_apply_decision(*, actor: Actor, quote_id: int, outcome: str) -> Quote:
+    """The engine's outcome on the quote: approved may be sent, rejected keeps the reason, returned and
+    withdrawn go back to draft. Recorded in the quote's audit log."""
+    if outcome not in OUTCOMES:
+        message = _("Unknown approval outcome.")
+        raise ValidationFailed(message, errors=[FieldError(field="outcome", message=message)])
     with transaction.atomic():
-        quote = quote_get(viewer=actor, quote_id=quote_id, for_update=True)
+        quote = Quote.objects.select_for_update().filter(pk=quote_id).first()
+        if quote is None:
+            raise NotFound(_("This record does not exist or you may not see it."))
         if quote.status != QuoteStatus.PENDING_APPROVAL:
-            raise ApprovalNotAllowed(_("This quote is not waiting for approval."))
-        if not may_decide(actor, quote):
-            raise ApprovalNotAllowed(
-                _("Only a manager of the requester's team, or a role allowed this discount, may decide.")
-            )
+            # A decision arriving twice changes nothing the second time.
+            return quote
+        step = _decisive_step(quote.pk)
         before = snapshot(quote, APPROVAL_FIELDS)
-        quote.status = QuoteStatus.APPROVED if approved else QuoteStatus.REJECTED
-        quote.approval_decided_by = user_of(actor)
+        quote.status = _STATUS_AFTER[RequestStatus(outcome)]
+        if step is not None:
+            quote.approval_decided_by, quote.approval_comment = step.decided_by, step.comment[:500]
+        else:
+            # Approved at once (no step applied) has no decider; a withdrawal is the submitter's own.
+            quote.approval_decided_by = user_of(actor) if outcome != RequestStatus.APPROVED else None
+            quote.approval_comment = ""
         quote.approval_decided_at = clock.now()
-        quote.approval_comment = comment
         save_versioned(
             actor=actor,
             instance=quote,
-            expected_version=version,
+            expected_version=quote.version,
             before=before,
             after=snapshot(quote, APPROVAL_FIELDS),
         )
-        requester = quote.approval_requested_by
-        if requester is not None:
-            title: Any = (
-                format_lazy(gettext_lazy("Discount approved: {quote}"), quote=quote.label)
-                if approved
-                else format_lazy(gettext_lazy("Discount rejected: {quote}"), quote=quote.label)
-            )
-            notify(
-                [requester],
-                Notice(
-                    kind=NotificationKind.GENERAL,
-                    title=title,
-                    body=comment,
-                    url=_quote_url(quote),
-                    target_type="quotes.quote",
-                    target_id=quote.pk,
-                ),
-            )
     return quote
 
 
-def quote_approve(*, actor: Actor, quote_id: int, version: int, comment: str = "") -> Quote:
-    """A manager approves the discounts; the quote may then be sent."""
-    return _decide(actor=actor, quote_id=quote_id, version=version, approved=True, comment=comment)
-
-
-def quote_reject(*, actor: Actor, quote_id: int, version: int, comment: str) -> Quote:
-    """A manager rejects the discounts with a reason; the rep changes the quote and asks again."""
-    return _decide(actor=actor, quote_id=quote_id, version=version, approved=False, comment=comment)
+def quote_decide(*, actor: Actor, quote_id: int, version: int, approved: bool, comment: str = "") -> Quote:
+    """Approve or reject the current step of the quote's running approval, for API clients that decide
+    on the quote itself; the same rules as the approval queue apply (a reason is required to reject)."""
+    quote = quote_get(viewer=actor, quote_id=quote_id)
+    if quote.version != version:
+        save_versioned(actor=actor, instance=quote, expected_version=version, before={}, after={})
+    request = approval_open_for(APPROVAL_KIND, quote.pk)
+    if request is None or quote.status != QuoteStatus.PENDING_APPROVAL:
+        raise ApprovalNotAllowed(_("This quote is not waiting for approval."))
+    try:
+        if approved:
+            approval_approve(actor, request.pk, comment=comment)
+        else:
+            approval_reject(actor, request.pk, comment=comment)
+    except PermissionDenied as exc:
+        # Kept under the quote's own error code, which API clients of these operations already handle.
+        raise ApprovalNotAllowed(exc.message) from exc
+    return quote_get(viewer=actor, quote_id=quote_id)

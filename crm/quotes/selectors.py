@@ -9,17 +9,21 @@ from decimal import Decimal
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from crm.approvals.selectors import may_view_target
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
 from crm.core.pagination import Page, SortKey, paginate
 from crm.deals.models import Deal
-from crm.deals.selectors import deal_get, deal_may_change
+from crm.deals.selectors import deal_get, deal_may_change, deal_may_see
 from crm.identity.models import Role
+from crm.identity.rights import user_of
 from crm.quotes.models import DiscountLimit, PriceList, PriceListItem, Product, Quote, QuoteLine, QuoteStatus
 
 PRODUCT_SORT = SortKey("sku", descending=False)
 QUOTES_PER_DEAL = 50
 SENT_STATUSES = (QuoteStatus.SENT, QuoteStatus.ACCEPTED, QuoteStatus.DECLINED)
+# The record type under which quotes go through the approval engine.
+APPROVAL_KIND = "quote"
 
 
 # Products and prices ---------------------------------------------------------------------------
@@ -124,17 +128,34 @@ def quote_deal(*, viewer: Actor, deal_id: int) -> Deal:
     return deal_get(viewer=viewer, deal_id=deal_id)
 
 
+def _is_approver(viewer: Actor, quote_id: int) -> bool:
+    # The people asked to approve a quote's discounts must read it even where the deal is hidden from them.
+    user = user_of(viewer)
+    return user is not None and may_view_target(user, APPROVAL_KIND, quote_id)
+
+
 def quote_get(*, viewer: Actor, quote_id: int, for_update: bool = False) -> Quote:
-    """One quote whose deal `viewer` may see, or NotFound (also when the deal is hidden)."""
-    quotes = Quote.objects.select_related("price_list", "created_by", "approval_decided_by")
+    """One quote whose deal `viewer` may see (or whose approval they take part in), or NotFound."""
+    quotes = Quote.objects.select_related("price_list", "created_by", "approval_requested_by", "approval_decided_by")
     if for_update:
         quotes = quotes.select_for_update(of=("self",))
     quote = quotes.filter(pk=quote_id).first()
     if quote is None:
         raise NotFound(_("This record does not exist or you may not see it."))
-    # deal_get raises the same NotFound for a hidden deal: no existence leak.
-    quote.deal = deal_get(viewer=viewer, deal_id=quote.deal_id)
+    try:
+        quote.deal = deal_get(viewer=viewer, deal_id=quote.deal_id)
+    except NotFound:
+        # deal_get raises the same NotFound for a hidden deal: no existence leak.
+        deal = Deal.objects.select_related("owner", "team", "customer", "stage").filter(pk=quote.deal_id).first()
+        if deal is None or not _is_approver(viewer, quote.pk):
+            raise
+        quote.deal = deal
     return quote
+
+
+def quote_may_see(viewer: Actor, quote: Quote) -> bool:
+    """The visibility rule of one quote: that of its deal (owner/team and the deal's collaborators)."""
+    return deal_may_see(viewer, quote.deal)
 
 
 def deal_may_quote(actor: Actor, deal: Deal) -> bool:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -248,7 +249,12 @@ def _quote_context(actor: Actor, quote: Quote, *, error: str = "") -> dict[str, 
         and quote.status in (QuoteStatus.DRAFT, QuoteStatus.REJECTED)
         and bool(lines)
         and over_limit,
-        "may_decide": live and quote.status == QuoteStatus.PENDING_APPROVAL and approval.may_decide(actor, quote),
+        # Decisions happen in the approval engine's panel (and queue), loaded into the page by htmx.
+        "approval_panel_url": (
+            reverse("approvals:panel", args=[selectors.APPROVAL_KIND, quote.pk])
+            if over_limit or quote.approval_requested_by_id is not None
+            else ""
+        ),
         "may_send": may_change
         and live
         and bool(lines)
@@ -276,6 +282,9 @@ def quote_detail_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     actor, quote = _load(request, quote_id)
     if quote is None:
         return _not_found(request)
+    if is_htmx(request):
+        # The page refreshes its body this way when an approval decision changes the quote's status.
+        return render(request, "quotes/quote_detail.html#body", _quote_context(actor, quote))
     return render(request, "quotes/quote_detail.html", _quote_context(actor, quote))
 
 
@@ -377,26 +386,19 @@ def quote_revise_view(request: HttpRequest, quote_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def quote_approval_view(request: HttpRequest, quote_id: int, decision: str) -> HttpResponse:
+def quote_request_approval_view(request: HttpRequest, quote_id: int) -> HttpResponse:
     actor = web_actor(request.user)
-    version = _version(request)
-    comment = request.POST.get("comment", "")
     try:
-        if decision == "request":
-            approval.quote_request_approval(actor=actor, quote_id=quote_id, version=version)
-            messages.success(request, _("Approval has been requested from your manager."))
-        elif decision == "approve":
-            approval.quote_approve(actor=actor, quote_id=quote_id, version=version, comment=comment)
-            messages.success(request, _("The discounts have been approved."))
-        elif decision == "reject":
-            approval.quote_reject(actor=actor, quote_id=quote_id, version=version, comment=comment)
-            messages.success(request, _("The discounts have been rejected."))
-        else:
-            return _not_found(request)
+        quote = approval.quote_request_approval(actor=actor, quote_id=quote_id, version=_version(request))
     except NotFound:
         return _not_found(request)
     except DomainError as exc:
         messages.error(request, exc.message)
+    else:
+        if quote.status == QuoteStatus.APPROVED:
+            messages.success(request, _("No approval step applies to these discounts: the quote may be sent."))
+        else:
+            messages.success(request, _("The quote has been submitted for approval."))
     return redirect("quotes:detail", quote_id=quote_id)
 
 

@@ -24,7 +24,17 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         {"url": reverse("customers:list"), "label": _("Customers"), "icon": "building", "key": "customers"},
         {"url": reverse("contacts:list"), "label": _("Contacts"), "icon": "user", "key": "contacts"},
         {"url": reverse("deals:board"), "label": _("Deals"), "icon": "briefcase", "key": "deals"},
+        {"url": reverse("contracts:list"), "label": _("Contracts"), "icon": "contract", "key": "contracts"},
+        {"url": reverse("payments:list"), "label": _("Payments"), "icon": "wallet", "key": "payments"},
         {"url": reverse("tasks:list"), "label": _("Tasks"), "icon": "check", "key": "tasks"},
+        {
+            "url": reverse("approvals:queue"),
+            "label": _("Approvals"),
+            "icon": "stamp",
+            "key": "approvals",
+            # The count loads with htmx, so pages do not pay for the queue query.
+            "badge_url": reverse("approvals:badge"),
+        },
         {"url": reverse("imports:list"), "label": _("Imports"), "icon": "upload", "key": "imports"},
         {"url": reverse("web:trash"), "label": _("Recycle bin"), "icon": "trash", "key": "trash"},
     ]
@@ -40,8 +50,27 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
                 "icon": "sliders",
                 "key": "lead_rules",
             },
+            {
+                "url": reverse("customers:neglect_settings"),
+                "label": _("Neglected customers"),
+                "icon": "sliders",
+                "key": "neglect_settings",
+            },
             {"url": reverse("deals:pipelines"), "label": _("Pipelines"), "icon": "funnel", "key": "pipelines"},
             {"url": reverse("quotes:products"), "label": _("Product catalogue"), "icon": "box", "key": "products"},
+            {
+                "url": reverse("payments:settings"),
+                "label": _("Payment settings"),
+                "icon": "wallet",
+                "key": "payment_settings",
+            },
+            {"url": reverse("approvals:flows"), "label": _("Approval flows"), "icon": "stamp", "key": "approval_flows"},
+            {
+                "url": reverse("contracts:settings"),
+                "label": _("Contract settings"),
+                "icon": "contract",
+                "key": "contract_settings",
+            },
         ]
     if offers_scan(actor):
         admin_items.append(

@@ -27,6 +27,7 @@ from crm.customers.selectors import (
     customer_page,
     recent_customers,
 )
+from crm.deals.selectors import DealFilters, deal_page
 from crm.identity.rights import can_view_audit
 from crm.identity.selectors import user_list, user_names
 from crm.leads.selectors import LeadFilters, lead_page
@@ -103,7 +104,7 @@ def audit_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def trash_view(request: HttpRequest) -> HttpResponse:
-    """Deleted leads, customers and contacts the user may see, newest deletion first."""
+    """Deleted leads, customers, contacts and deals the user may see, newest deletion first."""
     actor = web_actor(request.user)
     customers = customer_page(
         viewer=actor, filters=CustomerFilters(deleted=True, sort="-updated_at"), cursor=None, size=100, with_tags=False
@@ -112,7 +113,8 @@ def trash_view(request: HttpRequest) -> HttpResponse:
         viewer=actor, filters=ContactFilters(deleted=True, sort="-updated_at"), cursor=None, size=100
     )
     leads = lead_page(viewer=actor, filters=LeadFilters(deleted=True, sort="-updated_at"), cursor=None, size=100)
-    context = {"leads": leads.items, "customers": customers.items, "contacts": contacts.items}
+    deals = deal_page(viewer=actor, filters=DealFilters(deleted=True, sort="-updated_at"), cursor=None, size=100)
+    context = {"leads": leads.items, "customers": customers.items, "contacts": contacts.items, "deals": deals.items}
     return render(request, "web/trash.html", context)
 
 

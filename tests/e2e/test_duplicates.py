@@ -30,7 +30,7 @@ def test_a_known_phone_shows_the_candidate_and_create_anyway_saves(page: Page, o
     # then the existing customer shows up as a candidate while they type, with its score and reasons
     candidate = page.get_by_test_id("duplicate-candidate")
     expect(candidate).to_contain_text("北京字节跳动科技有限公司")
-    expect(candidate).to_contain_text("same phone +861062345678")
+    expect(candidate).to_contain_text("电话相同 +861062345678")  # in the rep's language
     expect(candidate.get_by_role("link", name="北京字节跳动科技有限公司")).to_have_attribute(
         "href", f"/customers/{existing.pk}/"
     )

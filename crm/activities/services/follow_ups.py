@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -19,9 +21,29 @@ from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.customers.models import Contact, Customer
+from crm.customers.neglect import customers_neglect_recheck
 from crm.identity.rights import user_of
 
 ACTIVITY_FIELDS = ["kind", "content", "occurred_at", "next_step", "next_contact_on", "contact"]
+REFRESH_CHUNK = 5000
+
+
+def last_follow_ups_refresh(*, customer_ids: Iterable[int] | None = None) -> int:
+    """Set `Customer.last_follow_up_at` from the customers' live follow-ups, then recheck their neglect flag.
+
+    Every write that adds, removes, re-dates or moves a follow-up calls this in its transaction, so the
+    column (which the neglect check and the stalled-deal check read) stays right. `None` refreshes
+    every customer, for bulk loads that insert follow-ups with SQL. Returns how many were refreshed.
+    """
+    latest = Activity.objects.filter(customer_id=OuterRef("pk")).order_by("-occurred_at", "-id").values("occurred_at")
+    if customer_ids is None:
+        return Customer.all_objects.update(last_follow_up_at=Subquery(latest[:1]))
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), REFRESH_CHUNK):
+        chunk = ids[start : start + REFRESH_CHUNK]
+        Customer.all_objects.filter(pk__in=chunk).update(last_follow_up_at=Subquery(latest[:1]))
+    customers_neglect_recheck(customer_ids=ids)
+    return len(ids)
 
 
 def _clean(values: dict[str, Any], *, partial: bool) -> dict[str, Any]:
@@ -127,6 +149,7 @@ def activity_create(*, actor: Actor, values: dict[str, Any]) -> Activity:
         )
         planned_contact_sync(activity)
         Customer.objects.filter(pk=customer.pk).update(updated_at=clock.now())
+        last_follow_ups_refresh(customer_ids=[customer.pk])
         audit_record(
             actor=actor,
             verb=Verb.CREATE,
@@ -163,6 +186,8 @@ def activity_update(*, actor: Actor, activity_id: int, version: int, values: dic
         )
         if {"next_step", "next_contact_on", "content"} & set(cleaned):
             planned_contact_sync(activity)
+        if "occurred_at" in cleaned:
+            last_follow_ups_refresh(customer_ids=[activity.customer_id])
     return activity
 
 
@@ -175,7 +200,24 @@ def activity_delete(*, actor: Actor, activity_id: int) -> Activity:
         Task.objects.filter(source_activity=activity, status=TaskStatus.OPEN).update(
             status=TaskStatus.CANCELLED, updated_at=now
         )
+        last_follow_ups_refresh(customer_ids=[activity.customer_id])
         audit_record(actor=actor, verb=Verb.DELETE, target=activity)
+    return activity
+
+
+def activity_restore(*, actor: Actor, activity_id: int) -> Activity:
+    """Bring a deleted follow-up back; the customer's last follow-up (and neglect flag) follow."""
+    with transaction.atomic():
+        activity = Activity.all_objects.select_related("customer").filter(pk=activity_id).first()
+        if activity is None or activity.deleted_at is None:
+            raise NotFound(_("This record does not exist or you may not see it."))
+        require_visible(actor, activity.customer)
+        if not (actor.user_id == activity.owner_id or can_change(actor, activity.customer)):
+            raise PermissionDenied(_("Only the person who logged this follow-up or a manager may change it."))
+        Activity.all_objects.filter(pk=activity.pk).update(deleted_at=None, updated_at=clock.now())
+        activity.deleted_at = None
+        last_follow_ups_refresh(customer_ids=[activity.customer_id])
+        audit_record(actor=actor, verb=Verb.RESTORE, target=activity)
     return activity
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,7 @@ from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import DomainError, ValidationFailed
 from crm.customers.duplicates.lookup import Candidate, duplicate_candidates
+from crm.customers.duplicates.scoring import reason_text
 from crm.customers.duplicates.sources import source_of
 from crm.customers.models import DuplicateMode, DuplicatePolicy, MatchObject
 from crm.identity.models import User
@@ -117,7 +119,7 @@ def _notify_owners(actor: Actor, object_type: str, values: dict[str, Any], candi
         owner = owners.get(candidate.owner_id or 0)
         if owner is None:
             continue
-        target_type = _target_type(candidate.object_type)
+        target_type = target_type_of(candidate.object_type)
         already = Notification.objects.filter(
             recipient_id=owner.pk,
             kind=NotificationKind.DUPLICATE_COLLISION,
@@ -142,7 +144,8 @@ def _notify_owners(actor: Actor, object_type: str, values: dict[str, Any], candi
                 body=format_lazy(
                     gettext_lazy("Match score {score}: {reasons}"),
                     score=candidate.score,
-                    reasons="; ".join(candidate.match_reasons),
+                    # Rendered per recipient, so the owner reads the reasons in their language.
+                    reasons=_reasons_later(candidate.match_reasons),
                 ),
                 url=detail_url(candidate.object_type, record_id),
                 target_type=target_type,
@@ -151,7 +154,11 @@ def _notify_owners(actor: Actor, object_type: str, values: dict[str, Any], candi
         )
 
 
-def _target_type(object_type: str) -> str:
+def _reasons_later(reasons: list[str]) -> str:
+    return lazy(lambda: "; ".join(reason_text(reason) for reason in reasons), str)()
+
+
+def target_type_of(object_type: str) -> str:
     meta = source_of(object_type).model._meta
     return f"{meta.app_label}.{meta.model_name}"
 

@@ -1,24 +1,32 @@
-"""Duplicate candidates for one new or edited record, found by indexed equality on match keys.
+"""Duplicate candidates for new or edited records, found by indexed equality on match keys.
 
-Each key (credit code, phone, email, name key) is one indexed lookup with a small limit, so
-the cost does not grow with the table; the few rows found are then scored in Python.
+For one record, each key (credit code, phone, email, name key) is one indexed lookup with a
+small limit, so the cost does not grow with the table; the few rows found are then scored in
+Python. For many records (an import) the keys of a batch are looked up together with `IN (…)`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
 from crm.access.visibility import can_see
 from crm.core.actors import Actor
-from crm.customers.duplicates.scoring import score
-from crm.customers.duplicates.sources import SOURCES, source_of
+from crm.customers.duplicates.scoring import Record, score
+from crm.customers.duplicates.sources import SOURCES, Key, Source, source_of
 from crm.identity.models import User
 
 PER_KEY_LIMIT = 50
 MIN_SCORE = 30
 MAX_CANDIDATES = 10
+# Records checked together by `duplicate_candidates_many`: one IN query per key kind and source.
+BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -43,7 +51,10 @@ class Candidate:
     def summary(self) -> str:
         if self.visible:
             return f"{self.name} ({self.score}): {'; '.join(self.reasons)}"
-        return f"owned by {self.owner_name} since {self.owner_since.date().isoformat()}"
+        return _("owned by %(owner)s since %(since)s") % {
+            "owner": self.owner_name,
+            "since": self.owner_since.date().isoformat(),
+        }
 
 
 def duplicate_candidates(
@@ -60,7 +71,7 @@ def duplicate_candidates(
     sends them; `exclude_id` is the edited record itself.
     """
     probe = source_of(object_type).record(values)
-    found: list[tuple[int, list[str], str, dict[str, Any]]] = []
+    found: list[_Found] = []
     for source in SOURCES.values():
         rows: dict[int, dict[str, Any]] = {}
         excluded = exclude_id if source.object_type == object_type else None
@@ -69,44 +80,124 @@ def duplicate_candidates(
                 source.model._default_manager.filter(condition)
                 .exclude(pk=excluded or 0)
                 .order_by("-id")
-                .values(*source.columns, "owner_id", "team_id", "created_at")[:PER_KEY_LIMIT]
+                .values(*source.columns, *_EXTRA_COLUMNS)[:PER_KEY_LIMIT]
             )
             rows.update((row["id"], row) for row in matches)
-        for row in rows.values():
-            points, reasons = score(probe, source.record(row))
-            if points >= min_score:
-                found.append((points, reasons, source.object_type, row))
-    found.sort(key=lambda item: (-item[0], item[2], -item[3]["id"]))
-    found = found[:MAX_CANDIDATES]
-    owners = {
-        user.pk: str(user)
-        for user in User.objects.filter(pk__in={row["owner_id"] for _p, _r, _t, row in found}).only(
-            "pk", "full_name", "username"
+        found += _scored(probe, source.object_type, source.record, rows.values(), min_score)
+    return _candidates(viewer, [found], {})[0]
+
+
+def duplicate_candidates_many(
+    *,
+    viewer: Actor,
+    values: Sequence[dict[str, Any]],
+    object_type: str,
+    min_score: int = MIN_SCORE,
+) -> list[list[Candidate]]:
+    """`duplicate_candidates` for many new records at once (an import), in the same order.
+
+    The same keys, scores and masking as for one record, but each key kind is looked up with
+    one `IN (…)` query per source and chunk of records instead of a query per record and key.
+    """
+    results: list[list[Candidate]] = []
+    owner_names: dict[int, str] = {}
+    probe_source = source_of(object_type)
+    for start in range(0, len(values), BATCH):
+        probes = [probe_source.record(item) for item in values[start : start + BATCH]]
+        found: list[list[_Found]] = [[] for _probe in probes]
+        for source in SOURCES.values():
+            probe_keys = [source.keys(probe) for probe in probes]
+            by_key = _rows_by_key(source, {key for keys in probe_keys for key in keys})
+            for index, keys in enumerate(probe_keys):
+                rows = {row["id"]: row for key in keys for row in by_key.get(key, ())}
+                found[index] += _scored(probes[index], source.object_type, source.record, rows.values(), min_score)
+        results += _candidates(viewer, found, owner_names)
+    return results
+
+
+def _rows_by_key(source: Source, keys: set[Key]) -> dict[Key, list[dict[str, Any]]]:
+    """The newest PER_KEY_LIMIT live rows of `source` per key: one IN query per key kind."""
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for kind, value in keys:
+        wanted[kind].add(value)
+    by_key: dict[Key, list[dict[str, Any]]] = defaultdict(list)
+    for kind, kind_values in wanted.items():
+        condition = Q()
+        for column in source.columns_of(kind):
+            condition |= Q(**{f"{column}__in": sorted(kind_values)})
+        if not condition:
+            continue
+        rows = (
+            source.model._default_manager.filter(condition)
+            .order_by("-id")
+            .values(*source.columns, *_EXTRA_COLUMNS, *source.columns_of(kind))
         )
-    }
-    candidates = []
-    for points, reasons, found_type, row in found:
-        owner_name = owners.get(row["owner_id"], "")
-        common = {
-            "score": points,
-            "owner_name": owner_name,
-            "owner_since": row["created_at"],
-            "object_type": found_type,
-            "owner_id": row["owner_id"],
-            "target_id": row["id"],
-            "match_reasons": reasons,
-        }
-        if can_see(viewer, owner_id=row["owner_id"], team_id=row["team_id"]):
-            candidates.append(
-                Candidate(
-                    **common,
-                    visible=True,
-                    record_id=row["id"],
-                    name=row["name"],
-                    external_id=row["external_id"],
-                    reasons=reasons,
+        for row in rows:
+            for value in {row[column] for column in source.columns_of(kind)} & kind_values:
+                matched = by_key[(kind, value)]
+                if len(matched) < PER_KEY_LIMIT:
+                    matched.append(row)
+    return by_key
+
+
+# (score, reasons, object type, row)
+_Found = tuple[int, list[str], str, dict[str, Any]]
+_EXTRA_COLUMNS = ("owner_id", "team_id", "created_at")
+
+
+def _scored(
+    probe: Record,
+    object_type: str,
+    record_of: Callable[[dict[str, Any]], Record],
+    rows: Iterable[dict[str, Any]],
+    min_score: int,
+) -> list[_Found]:
+    found = []
+    for row in rows:
+        points, reasons = score(probe, record_of(row))
+        if points >= min_score:
+            found.append((points, reasons, object_type, row))
+    return found
+
+
+def _candidates(
+    viewer: Actor, found_per_probe: list[list[_Found]], owner_names: dict[int, str]
+) -> list[list[Candidate]]:
+    """The best MAX_CANDIDATES per probe as candidates, masked where the viewer may not see them."""
+    best_per_probe = [
+        sorted(found, key=lambda item: (-item[0], item[2], -item[3]["id"]))[:MAX_CANDIDATES]
+        for found in found_per_probe
+    ]
+    missing = {row["owner_id"] for best in best_per_probe for _p, _r, _t, row in best} - owner_names.keys()
+    if missing:
+        owner_names.update(
+            (user.pk, str(user)) for user in User.objects.filter(pk__in=missing).only("pk", "full_name", "username")
+        )
+    results = []
+    for best in best_per_probe:
+        candidates = []
+        for points, reasons, found_type, row in best:
+            common = {
+                "score": points,
+                "owner_name": owner_names.get(row["owner_id"], ""),
+                "owner_since": row["created_at"],
+                "object_type": found_type,
+                "owner_id": row["owner_id"],
+                "target_id": row["id"],
+                "match_reasons": reasons,
+            }
+            if can_see(viewer, owner_id=row["owner_id"], team_id=row["team_id"]):
+                candidates.append(
+                    Candidate(
+                        **common,
+                        visible=True,
+                        record_id=row["id"],
+                        name=row["name"],
+                        external_id=row["external_id"],
+                        reasons=reasons,
+                    )
                 )
-            )
-        else:
-            candidates.append(Candidate(**common, visible=False))
-    return candidates
+            else:
+                candidates.append(Candidate(**common, visible=False))
+        results.append(candidates)
+    return results

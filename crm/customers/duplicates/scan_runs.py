@@ -15,6 +15,7 @@ from crm.core import clock
 from crm.core.actors import Actor, web_actor
 from crm.core.errors import NotFound, PermissionDenied, ValidationFailed
 from crm.customers.duplicates.scan import scan_pairs
+from crm.customers.duplicates.scoring import Reason
 from crm.customers.duplicates.sources import source_of
 from crm.customers.models import DismissedPair, DuplicateScan, MatchObject, ScanPair, ScanStatus
 from crm.identity.models import User, Visibility
@@ -99,7 +100,8 @@ def scan_run(*, scan_id: int) -> DuplicateScan:
                     left_name=pair.left_name[:200],
                     right_name=pair.right_name[:200],
                     score=pair.score,
-                    reasons=pair.reasons,
+                    # Codes and values, so each viewer reads them in their own language.
+                    reasons=[reason.data() if isinstance(reason, Reason) else reason for reason in pair.reasons],
                 )
             )
             if len(batch) >= BATCH:

@@ -2,13 +2,18 @@
 
 A record is a plain dict (see `Record`); a value missing on either side neither adds nor
 subtracts. A valid unified social credit code is a hard key: equal codes score 100.
+
+Reasons are `Reason` strings: rendered in the active language when scored, and able to render
+again in another (`reason_text`), so stored scan results read in each viewer's language.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from typing import Any, TypedDict
+from typing import Any, Self, TypedDict
+
+from django.utils.translation import gettext, gettext_noop
 
 from crm.customers.duplicates.normalise import (
     address_key,
@@ -40,6 +45,62 @@ SAME_BIRTHDAY = 20
 DIFFERENT_BIRTHDAY = -30
 SAME_CUSTOMER = 20
 SAME_ADDRESS = 15
+
+
+# The reason texts, by code; `%(a)s`/`%(b)s` are the two values compared.
+REASON_TEXTS = {
+    "same_credit_code": gettext_noop("same credit code %(a)s"),
+    "different_credit_codes": gettext_noop("different credit codes"),
+    "same_phone": gettext_noop("same phone %(a)s"),
+    "same_email": gettext_noop("same email %(a)s"),
+    "same_company": gettext_noop("company name ~ %(a)s"),
+    "company_typo": gettext_noop("company name typo %(a)s/%(b)s"),
+    "different_regions": gettext_noop("different regions %(a)s/%(b)s"),
+    "same_website": gettext_noop("same website %(a)s"),
+    "same_name": gettext_noop("same name %(a)s"),
+    "name_typo": gettext_noop("name typo %(a)s/%(b)s"),
+    "name_sounds_same": gettext_noop("name sounds the same %(a)s/%(b)s"),
+    "name_abbreviated": gettext_noop("name abbreviated %(a)s/%(b)s"),
+    "same_birthday": gettext_noop("same birthday %(a)s"),
+    "different_birthdays": gettext_noop("different birthdays"),
+    "same_customer": gettext_noop("same customer"),
+    "same_address": gettext_noop("same address"),
+}
+
+
+def _render(code: str, values: dict[str, str]) -> str:
+    template = REASON_TEXTS.get(code)
+    return gettext(template) % values if template else code
+
+
+class Reason(str):
+    """A reason, as text in the language active when it was made, that knows how to say it again.
+
+    A plain `str` to everything that joins, compares or serialises reasons; `data()` keeps
+    the code and values, which `reason_text` renders in whichever language is active later.
+    """
+
+    code: str
+    values: dict[str, str]
+
+    @classmethod
+    def of(cls, code: str, **values: str) -> Self:
+        reason = cls(_render(code, values))
+        reason.code, reason.values = code, values
+        return reason
+
+    def data(self) -> dict[str, Any]:
+        return {"code": self.code, "values": self.values}
+
+
+def reason_text(stored: object) -> str:
+    """A reason in the active language: from `Reason.data()`, or stored text as it is."""
+    if isinstance(stored, dict) and isinstance(stored.get("code"), str):
+        values = stored.get("values") or {}
+        return _render(stored["code"], {str(key): str(value) for key, value in values.items()})
+    if isinstance(stored, Reason):
+        return _render(stored.code, stored.values)
+    return str(stored)
 
 
 class Record(TypedDict, total=False):
@@ -108,35 +169,35 @@ def _phones(values: Iterable[str]) -> set[str]:
     return {key for key in (phone_key(value) for value in values) if key}
 
 
-def _company(a: str, b: str) -> tuple[int, str] | None:
+def _company(a: str, b: str) -> tuple[int, Reason] | None:
     (core_a, loose_a), (core_b, loose_b) = company_keys(a), company_keys(b)
     if not core_a or not core_b:
         return None
     if core_a == core_b:
-        return SAME_COMPANY_CORE, f"company name ~ {core_a}"
+        return SAME_COMPANY_CORE, Reason.of("same_company", a=core_a)
     if loose_a == loose_b:
-        return SAME_COMPANY_LOOSE, f"company name ~ {loose_a}"
+        return SAME_COMPANY_LOOSE, Reason.of("same_company", a=loose_a)
     if _is_typo(core_a, core_b) or _is_typo(loose_a, loose_b):
-        return COMPANY_TYPO, f"company name typo {a}/{b}"
+        return COMPANY_TYPO, Reason.of("company_typo", a=a, b=b)
     return None
 
 
-def _person(a: str, b: str) -> tuple[int, str] | None:
+def _person(a: str, b: str) -> tuple[int, Reason] | None:
     written_a, written_b = person_written(a), person_written(b)
     if not written_a or not written_b:
         return None
     key_a, key_b = person_key(a), person_key(b)
     if written_a == written_b or (key_a == key_b and not _has_cjk(a) and not _has_cjk(b)):
-        return SAME_PERSON_NAME, f"same name {a}"
+        return SAME_PERSON_NAME, Reason.of("same_name", a=a)
     if key_a == key_b:
         # Two Chinese spellings with one pinyin are a typical input-method slip (张伟/张玮).
-        label = "name typo" if _has_cjk(a) and _has_cjk(b) else "name sounds the same"
-        return PERSON_NAME_SOUNDS_SAME, f"{label} {a}/{b}"
+        code = "name_typo" if _has_cjk(a) and _has_cjk(b) else "name_sounds_same"
+        return PERSON_NAME_SOUNDS_SAME, Reason.of(code, a=a, b=b)
     if _initials_match(key_a, key_b):
-        return PERSON_NAME_TYPO, f"name abbreviated {a}/{b}"
+        return PERSON_NAME_TYPO, Reason.of("name_abbreviated", a=a, b=b)
     same_script = _has_cjk(a) == _has_cjk(b)
     if (same_script and _is_typo(written_a, written_b)) or _is_typo(key_a.replace(" ", ""), key_b.replace(" ", "")):
-        return PERSON_NAME_TYPO, f"name typo {a}/{b}"
+        return PERSON_NAME_TYPO, Reason.of("name_typo", a=a, b=b)
     return None
 
 
@@ -149,45 +210,45 @@ def score(a: Record | dict[str, Any], b: Record | dict[str, Any]) -> tuple[int, 
     points = 0
     reasons: list[str] = []
 
-    def add(weight: int, reason: str) -> None:
+    def add(weight: int, reason: Reason) -> None:
         nonlocal points
         points += weight
         reasons.append(reason)
 
     code_a, code_b = credit_code_key(a.get("credit_code") or ""), credit_code_key(b.get("credit_code") or "")
     if code_a and code_a == code_b:
-        add(SAME_CREDIT_CODE, f"same credit code {code_a}")
+        add(SAME_CREDIT_CODE, Reason.of("same_credit_code", a=code_a))
     elif code_a and code_b:
-        add(DIFFERENT_CREDIT_CODE, "different credit codes")
+        add(DIFFERENT_CREDIT_CODE, Reason.of("different_credit_codes"))
     shared_phones = _phones(a.get("phones") or []) & _phones(b.get("phones") or [])
     for phone in sorted(shared_phones)[:1]:
-        add(SAME_PHONE, f"same phone {phone}")
+        add(SAME_PHONE, Reason.of("same_phone", a=phone))
     email_a, email_b = email_key(a.get("email") or ""), email_key(b.get("email") or "")
     if email_a and email_a == email_b:
-        add(SAME_EMAIL, f"same email {email_a}")
+        add(SAME_EMAIL, Reason.of("same_email", a=email_a))
     company = _company(a.get("company") or "", b.get("company") or "")
     if company:
         add(*company)
         # 北京华信科技 and 成都华信科技 are usually two companies; a region missing on one side says nothing.
         region_a, region_b = company_region(a.get("company") or ""), company_region(b.get("company") or "")
         if region_a and region_b and region_a != region_b:
-            add(DIFFERENT_REGION, f"different regions {region_a}/{region_b}")
+            add(DIFFERENT_REGION, Reason.of("different_regions", a=region_a, b=region_b))
     site_a, site_b = website_key(a.get("website") or ""), website_key(b.get("website") or "")
     if site_a and site_a == site_b:
-        add(SAME_WEBSITE, f"same website {site_a}")
+        add(SAME_WEBSITE, Reason.of("same_website", a=site_a))
     person = _person(a.get("person") or "", b.get("person") or "")
     if person:
         add(*person)
     birthday_a, birthday_b = a.get("birthday"), b.get("birthday")
     if birthday_a and birthday_b:
         if birthday_a == birthday_b:
-            add(SAME_BIRTHDAY, f"same birthday {birthday_a.isoformat()}")
+            add(SAME_BIRTHDAY, Reason.of("same_birthday", a=birthday_a.isoformat()))
         else:
-            add(DIFFERENT_BIRTHDAY, "different birthdays")
+            add(DIFFERENT_BIRTHDAY, Reason.of("different_birthdays"))
     customer_a, customer_b = a.get("customer_id"), b.get("customer_id")
     if customer_a and customer_a == customer_b:
-        add(SAME_CUSTOMER, "same customer")
+        add(SAME_CUSTOMER, Reason.of("same_customer"))
     address_a, address_b = address_key(a.get("address") or ""), address_key(b.get("address") or "")
     if address_a and address_a == address_b:
-        add(SAME_ADDRESS, "same address")
+        add(SAME_ADDRESS, Reason.of("same_address"))
     return max(0, min(100, points)), reasons

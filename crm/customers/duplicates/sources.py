@@ -19,6 +19,24 @@ from crm.customers.duplicates.records import CONTACT_COLUMNS, CUSTOMER_COLUMNS, 
 from crm.customers.duplicates.scoring import Record
 from crm.customers.models import Contact, Customer
 
+# A lookup key: (kind, value), e.g. ("phone", "+8613800000000"). Each kind is looked up in one
+# or more indexed columns of a source (`Source.key_columns`).
+Key = tuple[str, str]
+
+
+# Mobile or phone in one condition: both columns are indexed, so it stays two index probes.
+PERSON_KEY_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("phone", ("mobile", "phone")),
+    ("email", ("email",)),
+    ("name", ("name_key",)),
+)
+CUSTOMER_KEY_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("credit_code", ("credit_code",)),
+    ("phone", ("phone",)),
+    ("email", ("email",)),
+    ("name", ("name_key",)),
+)
+
 
 @dataclass(frozen=True)
 class Source:
@@ -28,7 +46,7 @@ class Source:
     model: type[models.Model]
     columns: tuple[str, ...]
     record: Callable[[dict[str, Any]], Record]
-    conditions: Callable[[Record], list[Q]]
+    keys: Callable[[Record], list[Key]]
     detail_url: str  # URL name taking the record id, for links from the candidates panel
     id_argument: str
     # Refreshes a record's derived columns (search text, name key) after a merge changed it, and
@@ -36,38 +54,53 @@ class Source:
     derive: Callable[[Any], dict[str, Any]] | None = None
     # Fields a merge never takes from the other record (workflow state, links of conversion).
     unmerged: frozenset[str] = frozenset()
+    # The indexed columns each key kind is looked up in (both phone columns for people).
+    key_columns: tuple[tuple[str, tuple[str, ...]], ...] = PERSON_KEY_COLUMNS
+
+    def columns_of(self, kind: str) -> tuple[str, ...]:
+        return dict(self.key_columns).get(kind, ())
+
+    def conditions(self, probe: Record) -> list[Q]:
+        """One indexed condition per key of `probe` (for looking up a single record)."""
+        conditions = []
+        for kind, value in self.keys(probe):
+            condition = Q()
+            for column in self.columns_of(kind):
+                condition |= Q(**{column: value})
+            conditions.append(condition)
+        return conditions
 
 
 def probe_phones(probe: Record) -> set[str]:
     return {key for key in (phone_key(value) for value in probe.get("phones") or []) if key}
 
 
-def _customer_conditions(probe: Record) -> list[Q]:
-    conditions: list[Q] = []
-    code = credit_code_key(probe.get("credit_code") or "")
-    if code:
-        conditions.append(Q(credit_code=code))
-    conditions += [Q(phone=phone) for phone in sorted(probe_phones(probe))]
+def _contact_keys(probe: Record) -> list[Key]:
+    """Phones, email and the credit code: the keys every record type is looked up by."""
+    keys: list[Key] = [("phone", phone) for phone in sorted(probe_phones(probe))]
     email = email_key(probe.get("email") or "")
     if email:
-        conditions.append(Q(email=email))
+        keys.append(("email", email))
+    return keys
+
+
+def _customer_keys(probe: Record) -> list[Key]:
+    code = credit_code_key(probe.get("credit_code") or "")
+    keys: list[Key] = [("credit_code", code)] if code else []
+    keys += _contact_keys(probe)
     name = company_key(probe.get("company") or "")
     if name:
-        conditions.append(Q(name_key=name))
-    return conditions
+        keys.append(("name", name))
+    return keys
 
 
-def person_conditions(probe: Record) -> list[Q]:
-    conditions: list[Q] = []
-    # Mobile or phone in one query: both columns are indexed, so this stays two index probes.
-    conditions += [Q(mobile=phone) | Q(phone=phone) for phone in sorted(probe_phones(probe))]
-    email = email_key(probe.get("email") or "")
-    if email:
-        conditions.append(Q(email=email))
+def person_keys(probe: Record) -> list[Key]:
+    """A person's keys: phones, email and the name's sorted syllables (swapped order, 张伟/张玮)."""
+    keys = _contact_keys(probe)
     name = person_key(probe.get("person") or "")
     if name:
-        conditions.append(Q(name_key=name))
-    return conditions
+        keys.append(("name", name))
+    return keys
 
 
 SOURCES: dict[str, Source] = {
@@ -76,12 +109,13 @@ SOURCES: dict[str, Source] = {
         Customer,
         CUSTOMER_COLUMNS,
         customer_record,
-        _customer_conditions,
+        _customer_keys,
         "customers:detail",
         "customer_id",
+        key_columns=CUSTOMER_KEY_COLUMNS,
     ),
     "contacts": Source(
-        "contacts", Contact, CONTACT_COLUMNS, contact_record, person_conditions, "contacts:detail", "contact_id"
+        "contacts", Contact, CONTACT_COLUMNS, contact_record, person_keys, "contacts:detail", "contact_id"
     ),
 }
 

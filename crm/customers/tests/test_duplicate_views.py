@@ -42,7 +42,7 @@ def test_the_create_form_shows_the_candidates_and_saves_when_confirmed(org: Org)
     body = refused.content.decode()
     assert refused.status_code == 200
     assert f'href="/customers/{existing.pk}/"' in body
-    assert "company name ~ 字节跳动科技" in body
+    assert "公司名称相近 字节跳动科技" in body
     assert 'name="allow_duplicates"' in body
     assert Customer.objects.count() == 1
 
@@ -150,7 +150,7 @@ def test_the_scan_page_lists_pairs_and_forgets_a_dismissed_one(org: Org) -> None
     assert page.count('data-testid="scan-pair"') == 1
     assert f"#{first.pk}" in page
     assert f"#{second.pk}" in page
-    assert "same phone +861062345678" in page
+    assert "电话相同 +861062345678" in page
 
     # when it is dismissed, it is gone and the next scan does not bring it back
     client.post("/customers/duplicates/dismiss/", {"object": "customers", "left_id": second.pk, "right_id": first.pk})

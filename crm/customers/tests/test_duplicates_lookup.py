@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from conftest import Org
 from crm.customers.duplicates.lookup import duplicate_candidates
 from crm.customers.models import Contact, Customer
 from crm.customers.services import customer_update
 from crm.customers.tests.factories import a_contact, a_customer
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Reasons are asserted in English here; rendering them in Chinese is tested in test_duplicates_reasons."""
+    with translation.override("en"):
+        yield
 
 
 def test_services_keep_the_name_key(org: Org) -> None:

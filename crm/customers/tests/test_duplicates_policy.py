@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.utils import translation
 
 from conftest import Org
 from crm.customers.duplicates.check import DuplicatesFound, policies
@@ -10,6 +13,14 @@ from crm.customers.models import Customer, DuplicateMode, DuplicatePolicy
 from crm.customers.services import contact_create, contact_update, customer_create, customer_update
 from crm.customers.tests.factories import a_contact, a_customer
 from crm.notifications.models import Notification, NotificationKind
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Reasons are asserted in English here; rendering them in Chinese is tested in test_duplicates_reasons."""
+    with translation.override("en"):
+        yield
+
 
 BYTEDANCE = "北京字节跳动科技有限公司"
 

@@ -5,14 +5,24 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from conftest import Org
 from crm.customers.duplicates.scan import scan_pairs
 from crm.customers.models import Contact, Customer
 from crm.customers.tests.factories import a_contact, a_customer
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Reasons are asserted in English here; rendering them in Chinese is tested in test_duplicates_reasons."""
+    with translation.override("en"):
+        yield
 
 
 def _run(*args: str) -> str:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.utils import translation
 
 from crm.customers.duplicates.scoring import edit_distance, score
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Reasons are asserted in English here; rendering them in Chinese is tested in test_duplicates_reasons."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

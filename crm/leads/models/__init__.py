@@ -1,6 +1,7 @@
 """Lead models, one module per sub-domain; everything is re-exported here."""
 
 from crm.leads.models.campaign import WEBFORM_FIELDS, Campaign, WebForm, WebFormHit
+from crm.leads.models.follow_up import LeadFollowUp
 from crm.leads.models.lead import Channel, Lead, LeadStatus
 from crm.leads.models.rules import (
     AssignmentMember,
@@ -22,6 +23,7 @@ __all__ = [
     "Channel",
     "EntryCriterion",
     "Lead",
+    "LeadFollowUp",
     "LeadStatus",
     "RepCapacity",
     "ScoreKind",

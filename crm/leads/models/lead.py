@@ -70,6 +70,8 @@ class Lead(OwnedRecord):
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
     # Set once, by the first status change away from "new" (or conversion): time to first contact.
     first_contacted_at = models.DateTimeField(_("first contacted at"), null=True, blank=True, editable=False)
+    # Kept by the follow-up service: when the latest follow-up happened (engagement scoring reads it).
+    last_followed_up_at = models.DateTimeField(_("last followed up at"), null=True, blank=True, editable=False)
     # Kept by crm.leads.scoring: the score, its top reasons [{"points", "text"}] and when it was worked out.
     score = models.IntegerField(_("score"), default=0, editable=False)
     score_reasons = models.JSONField(_("score reasons"), default=list, blank=True, editable=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from crm.leads.conditions import Clause, all_hold, parse_conditions
+from crm.leads.conditions import AnyOf, Clause, all_hold, parse_conditions
 from crm.leads.models import ScoreKind, ScoringRule
 
 
@@ -47,6 +47,15 @@ def decayed(points: int, half_life_days: int | None, age_days: Decimal | None) -
     return int(value + (0.5 if value >= 0 else -0.5))
 
 
+def decay_basis(clauses: Sequence[Clause]) -> str:
+    """The age an engagement rule decays by: since the last follow-up for a rule about follow-ups
+    ("+10 followed up in the last 7 days" fades from that follow-up), else since the last touch."""
+    conditions = [c for clause in clauses for c in (clause.conditions if isinstance(clause, AnyOf) else (clause,))]
+    if any(condition.field == "days_since_follow_up" for condition in conditions):
+        return "days_since_follow_up"
+    return "days_since_update"
+
+
 def rule_points(
     rules: Sequence[ActiveScoringRule], facts: Mapping[str, Any], *, kinds: frozenset[str] | None = None
 ) -> list[Reason]:
@@ -59,7 +68,7 @@ def rule_points(
             continue
         points = rule.points
         if rule.kind == ScoreKind.ENGAGEMENT:
-            points = decayed(points, rule.half_life_days, facts.get("days_since_update"))
+            points = decayed(points, rule.half_life_days, facts.get(decay_basis(rule.clauses)))
         if points:
             reasons.append(Reason(points, rule.name))
     return reasons

@@ -9,6 +9,7 @@ from typing import Any
 from crm.leads.models import Lead, ScoreKind, ScoringModel
 from crm.leads.scoring import model as lr
 from crm.leads.scoring.features import feature_label, lead_features
+from crm.leads.scoring.follow_ups import follow_up_reasons
 from crm.leads.scoring.rules import ActiveScoringRule, Reason, active_scoring_rules, rule_points
 
 MAX_REASONS = 6
@@ -62,13 +63,15 @@ class Scorer:
         return cls(active_scoring_rules(), LearnedScore.from_row(row) if row is not None else None)
 
     def score(self, lead: Lead, facts: Mapping[str, Any]) -> Scored:
+        followed = follow_up_reasons(facts)
         if self.learned is None:
-            reasons = rule_points(self.rules, facts)
+            reasons = rule_points(self.rules, facts) + followed
             total, source = sum(reason.points for reason in reasons), "rules"
         else:
-            # The model replaces the fit rules; engagement rules still add (decaying) points on top.
+            # The model replaces the fit rules; engagement (rules and follow-ups) still adds its
+            # decaying points on top.
             base, explained = self.learned.explain(lead)
-            engagement = rule_points(self.rules, facts, kinds=_ENGAGEMENT)
+            engagement = rule_points(self.rules, facts, kinds=_ENGAGEMENT) + followed
             reasons = explained + engagement
             total, source = base + sum(reason.points for reason in engagement), "model"
         top = sorted(reasons, key=lambda r: (-abs(r.points), r.text))[:MAX_REASONS]

@@ -56,7 +56,7 @@ def test_the_numbers_per_channel_are_exact(org: Org, history: None) -> None:
     rows = channel_quality(
         viewer=web_actor(org.director), by="channel", created_from=dt.date(2026, 3, 1), created_to=dt.date(2026, 3, 31)
     )
-    # then each channel shows its counts, rates and average times
+    # then each channel shows its counts, rates and median times
     assert [(r.key, r.leads, r.qualified, r.converted, r.contacted) for r in rows] == [
         ("web_form", 4, 2, 1, 3),
         ("event", 2, 0, 0, 1),
@@ -64,9 +64,44 @@ def test_the_numbers_per_channel_are_exact(org: Org, history: None) -> None:
     ]
     web = rows[0]
     assert (web.qualified_rate, web.conversion_rate) == (0.5, 0.25)
-    assert (web.avg_first_contact, web.avg_conversion) == (4 * HOUR, 26 * HOUR)
-    assert (rows[1].avg_first_contact, rows[1].avg_conversion) == (HOUR, None)
-    assert (rows[2].avg_first_contact, rows[2].qualified_rate) == (None, 0.0)
+    assert (web.median_first_contact, web.median_conversion) == (4 * HOUR, 26 * HOUR)
+    assert (rows[1].median_first_contact, rows[1].median_conversion) == (HOUR, None)
+    assert (rows[2].median_first_contact, rows[2].qualified_rate) == (None, 0.0)
+
+
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def test_times_are_medians_that_one_slow_lead_does_not_drag(org: Org) -> None:
+    # given referral leads first contacted after 3, 1, 200 and 2 hours (an even count), three of
+    # them converted after 500, 10 and 20 hours (an odd count), and event leads contacted after
+    # 7 and 5 hours
+    contacts, conversions = [3, 1, 200, 2], [500, 10, 20, None]
+    for contact_after, converted_after in zip(contacts, conversions, strict=True):
+        a_lead_at(
+            org.rep_a1,
+            status="converted" if converted_after else "contacted",
+            contact_after=contact_after,
+            converted_after=converted_after,
+            channel="referral",
+            campaign="老客户推荐",
+        )
+    for contact_after in (7, 5):
+        a_lead_at(org.rep_a1, status="contacted", contact_after=contact_after, channel="event", campaign="")
+
+    # when the report is asked for by channel and by campaign
+    by_channel = {r.key: r for r in channel_quality(viewer=web_actor(org.director), by="channel")}
+    (campaign,) = channel_quality(viewer=web_actor(org.director), by="campaign")
+
+    # then each time is the median: the mean of the two middle values for an even count
+    referral = by_channel["referral"]
+    assert referral.median_first_contact == _median([3, 1, 200, 2]) * HOUR == 2.5 * HOUR
+    assert referral.median_conversion == _median([500, 10, 20]) * HOUR == 20 * HOUR
+    assert (by_channel["event"].median_first_contact, by_channel["event"].median_conversion) == (6 * HOUR, None)
+    assert (campaign.median_first_contact, campaign.median_conversion) == (2.5 * HOUR, 20 * HOUR)
 
 
 def test_the_numbers_per_campaign_leave_out_leads_without_one(org: Org, history: None) -> None:
@@ -122,8 +157,8 @@ def test_the_api_answers_with_hours_and_rates(org: Org, history: None) -> None:
         "contacted": 3,
         "qualified_rate": 0.5,
         "conversion_rate": 0.25,
-        "avg_hours_to_first_contact": 4.0,
-        "avg_hours_to_conversion": 26.0,
+        "median_hours_to_first_contact": 4.0,
+        "median_hours_to_conversion": 26.0,
     }
     assert [row["key"] for row in data["campaigns"]] == ["2026 春季峰会", "上海工博会"]
 
@@ -140,7 +175,8 @@ def _count(client: Client, path: str) -> int:
     return len(captured)
 
 
-@pytest.mark.parametrize(("viewer", "budget"), [("director", 6), ("east_manager", 8)])
+# Per table: the counts and one query per median (first contact, conversion).
+@pytest.mark.parametrize(("viewer", "budget"), [("director", 10), ("east_manager", 12)])
 def test_the_report_queries_do_not_grow_with_leads(org: Org, viewer: str, budget: int) -> None:
     # given a few leads, then many more across channels and campaigns
     client = Client()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from django.utils import translation
 
 from conftest import Org
 from crm.customers.duplicates.check import DuplicatesFound
@@ -14,6 +17,13 @@ from crm.customers.tests.factories import a_contact, a_customer
 from crm.leads.models import Lead
 from crm.leads.services import lead_create, lead_update
 from crm.leads.tests.factories import a_lead
+
+
+@pytest.fixture(autouse=True)
+def _english() -> Iterator[None]:
+    """Reasons are asserted in English here; rendering them in Chinese is tested in test_duplicates_reasons."""
+    with translation.override("en"):
+        yield
 
 
 def test_lead_services_keep_the_company_name_key(org: Org) -> None:

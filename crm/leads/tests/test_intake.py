@@ -125,8 +125,12 @@ def test_days_since_last_touch_rule(org: Org) -> None:
     with time_machine.travel(dt.datetime(2026, 2, 5, 9, tzinfo=dt.UTC), tick=False):
         leads_rescore_all()
     lead.refresh_from_db()
-    # the score stays within 0–100 while the reason still shows the points taken
-    assert (lead.score, lead.score_reasons) == (0, [{"points": -7, "text": "30天未跟进"}])
+    # the score stays within 0–100 while the reasons still show the points taken: the rule's,
+    # and the built-in one for a lead nobody followed up
+    assert (lead.score, lead.score_reasons) == (
+        0,
+        [{"points": -7, "text": "30天未跟进"}, {"points": -7, "text": "no follow-up in 30 days"}],
+    )
 
 
 def test_an_edit_rescores_the_lead(org: Org) -> None:

@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_stalled_deals_kind'),
+        ("notifications", "0003_stalled_deals_kind"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='notification',
-            name='kind',
-            field=models.CharField(choices=[('duplicate_collision', 'Someone else found your record'), ('lead_assigned', 'Lead assigned to you'), ('import_finished', 'Import finished'), ('task_reminder', 'Task reminder'), ('daily_digest', 'Daily digest'), ('stalled_deals', 'Stalled deals'), ('neglected_customers', 'Customers without follow-up'), ('approval_requested', 'Approval requested'), ('approval_decided', 'Approval decided'), ('contract_renewal', 'Contract renewal due'), ('instalment_overdue', 'Payment overdue'), ('general', 'Notice')], default='general', max_length=40, verbose_name='type'),
+            model_name="notification",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("duplicate_collision", "Someone else found your record"),
+                    ("lead_assigned", "Lead assigned to you"),
+                    ("import_finished", "Import finished"),
+                    ("task_reminder", "Task reminder"),
+                    ("daily_digest", "Daily digest"),
+                    ("stalled_deals", "Stalled deals"),
+                    ("neglected_customers", "Customers without follow-up"),
+                    ("approval_requested", "Approval requested"),
+                    ("approval_decided", "Approval decided"),
+                    ("contract_renewal", "Contract renewal due"),
+                    ("instalment_overdue", "Payment overdue"),
+                    ("general", "Notice"),
+                ],
+                default="general",
+                max_length=40,
+                verbose_name="type",
+            ),
         ),
     ]

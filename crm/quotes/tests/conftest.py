@@ -1,4 +1,5 @@
-"""Pipelines and discount limits come from data migrations that transactional tests flush away."""
+"""Pipelines, discount limits and the quote approval flow come from data migrations that transactional
+tests flush away."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ def ensure_discount_limits() -> None:
     seed.seed(apps, None)
 
 
+def ensure_quote_approval_flow() -> None:
+    seed = importlib.import_module("crm.quotes.migrations.0003_default_quote_approval_flow")
+    seed.seed(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _seeded(db: None) -> None:
     ensure_default_pipeline()
     ensure_discount_limits()
+    ensure_quote_approval_flow()

@@ -11,7 +11,7 @@ from crm.customers.services import contact_create
 from crm.customers.tests.factories import a_customer
 from crm.customers.tests.test_api import ERROR_KEYS, api_client, send
 from crm.deals.tests.factories import a_deal
-from crm.quotes.tests.factories import a_product
+from crm.quotes.tests.factories import a_line, a_product, a_quote, fresh
 
 
 def test_products_list_get_and_admin_only_writes(org: Org) -> None:
@@ -156,3 +156,47 @@ def test_stale_version_and_bad_values_use_the_error_shape(org: Org) -> None:
         "validation_failed",
         ["discount_percent"],
     )
+
+
+def test_quote_approvals_are_decided_in_the_approvals_api_or_on_the_quote(org: Org) -> None:
+    # given two quotes of rep_a1 with a 15% line, submitted through the quotes API
+    deal = a_deal(org.rep_a1)
+    rep = api_client(org.rep_a1)
+    manager = api_client(org.east_a_manager)
+    first, second = a_quote(deal), a_quote(deal)
+    for quote in (first, second):
+        a_line(quote, discount_percent="15")
+        status, body = send(
+            rep, "post", f"/api/v1/quotes/{quote.pk}/approval-request", {"version": fresh(quote).version}
+        )
+        assert (status, body["status"], body["approval_requested_by_id"]) == (200, "pending_approval", org.rep_a1.pk)
+
+    # when the manager reads the approvals queue
+    status, queue = send(manager, "get", "/api/v1/approvals")
+
+    # then both quotes wait there, and the engine's decision applies to the quote
+    assert status == 200
+    assert sorted((item["kind"], item["target_id"]) for item in queue["items"]) == [
+        ("quote", first.pk),
+        ("quote", second.pk),
+    ]
+    request_id = next(item["id"] for item in queue["items"] if item["target_id"] == first.pk)
+    status, _decided = send(manager, "post", f"/api/v1/approvals/{request_id}/reject", {"comment": "折扣过高"})
+    assert status == 200
+    status, body = send(rep, "get", f"/api/v1/quotes/{first.pk}")
+    assert (body["status"], body["approval_comment"], body["approval_decided_by_id"]) == (
+        "rejected",
+        "折扣过高",
+        org.east_a_manager.pk,
+    )
+    # and the quote's own reject operation gives the engine's field error, its approve the approval
+    status, refused = send(manager, "post", f"/api/v1/quotes/{second.pk}/reject", {"version": fresh(second).version})
+    assert (status, refused["code"], [error["field"] for error in refused["errors"]]) == (
+        422,
+        "validation_failed",
+        ["comment"],
+    )
+    status, refused = send(rep, "post", f"/api/v1/quotes/{second.pk}/approve", {"version": fresh(second).version})
+    assert (status, refused["code"]) == (403, "approval_not_allowed")
+    status, body = send(manager, "post", f"/api/v1/quotes/{second.pk}/approve", {"version": fresh(second).version})
+    assert (status, body["status"]) == (200, "approved")

@@ -12,6 +12,7 @@ from django.core import mail
 from django.test import Client
 
 from conftest import PASSWORD, Org
+from crm.approvals.models import ApprovalRequest
 from crm.customers.services import contact_create
 from crm.customers.tests.factories import a_customer
 from crm.deals.tests.factories import a_deal
@@ -186,23 +187,76 @@ def test_the_pdf_download_is_a_pdf_with_chinese_text_in_noto_sans_cjk(org: Org) 
         assert character in text
 
 
-def test_request_approval_and_approve_through_the_pages(org: Org) -> None:
-    # given a quote with a discount above the rep's limit
-    quote = a_quote(a_deal(org.rep_a1))
+def test_request_approval_and_approve_through_the_engines_panel(org: Org) -> None:
+    # given a quote with a discount above the rep's limit, for a customer with an email contact
+    customer = a_customer(org.rep_a1, name="宁波海曙电子有限公司")
+    contact_create(
+        actor=org.actor(org.rep_a1), values={"customer_id": customer.pk, "name": "钱敏", "email": "qm@hs.cn"}
+    )
+    quote = a_quote(a_deal(org.rep_a1, customer))
     a_line(quote, discount_percent="18")
     rep = signed_in(org.rep_a1)
     page = rep.get(f"/quotes/{quote.pk}/").content.decode()
     assert 'data-testid="request-approval"' in page
     assert 'data-testid="send-quote"' not in page
 
-    # when the rep asks and the manager approves
-    rep.post(f"/quotes/{quote.pk}/approval/request/", {"version": fresh(quote).version})
-    manager = signed_in(org.east_a_manager)
-    assert 'data-testid="approve"' in manager.get(f"/quotes/{quote.pk}/").content.decode()
-    manager.post(f"/quotes/{quote.pk}/approval/approve/", {"version": fresh(quote).version, "comment": "同意"})
+    # when the rep submits it
+    response = rep.post(f"/quotes/{quote.pk}/approval/request/", {"version": fresh(quote).version})
+    assert response.status_code == 302
+    assert fresh(quote).status == QuoteStatus.PENDING_APPROVAL
 
-    # then the quote is approved
+    # then the quote page loads the engine's panel, where the manager (not the rep) may decide
+    manager = signed_in(org.east_a_manager)
+    page = manager.get(f"/quotes/{quote.pk}/").content.decode()
+    assert f'hx-get="/approvals/panel/quote/{quote.pk}/"' in page
+    assert 'data-testid="request-approval"' not in page
+    panel = manager.get(f"/approvals/panel/quote/{quote.pk}/").content.decode()
+    assert 'data-testid="approve"' in panel
+    assert 'data-testid="approve"' not in rep.get(f"/approvals/panel/quote/{quote.pk}/").content.decode()
+    request = ApprovalRequest.objects.get(kind="quote", target_id=quote.pk)
+    assert manager.get("/approvals/").content.decode().count(f"/approvals/{request.pk}/") >= 1
+
+    # and approving there (htmx) approves the quote and tells the page to refresh
+    response = manager.post(
+        f"/approvals/{request.pk}/approve/",
+        {"kind": "quote", "target_id": quote.pk, "comment": "同意"},
+        headers={"HX-Request": "true"},
+    )
+    assert response["HX-Trigger"] == "approval-changed"
     assert fresh(quote).status == QuoteStatus.APPROVED
+    body = rep.get(f"/quotes/{quote.pk}/", headers={"HX-Request": "true"}).content.decode()
+    assert body.lstrip().startswith('<div id="quote-body"')
+    assert 'data-testid="send-quote"' in body
+
+
+def test_rejecting_in_the_panel_keeps_the_quote_from_being_sent(org: Org) -> None:
+    # given a submitted quote
+    quote = a_quote(a_deal(org.rep_a1))
+    a_line(quote, discount_percent="18")
+    signed_in(org.rep_a1).post(f"/quotes/{quote.pk}/approval/request/", {"version": fresh(quote).version})
+    request = ApprovalRequest.objects.get(kind="quote", target_id=quote.pk)
+
+    # when the manager rejects it from the queue with a reason
+    response = signed_in(org.east_a_manager).post(
+        f"/approvals/{request.pk}/reject/", {"comment": "折扣过高", "next": f"/quotes/{quote.pk}/"}
+    )
+
+    # then the quote is rejected with the reason, and the rep may ask again but not send
+    assert (response.status_code, response["Location"]) == (302, f"/quotes/{quote.pk}/")
+    assert (fresh(quote).status, fresh(quote).approval_comment) == (QuoteStatus.REJECTED, "折扣过高")
+    page = signed_in(org.rep_a1).get(f"/quotes/{quote.pk}/").content.decode()
+    assert 'data-testid="request-approval"' in page
+    assert 'data-testid="send-quote"' not in page
+
+
+def test_a_quote_within_the_limit_shows_no_approval_panel(org: Org) -> None:
+    quote = a_quote(a_deal(org.rep_a1))
+    a_line(quote, discount_percent="5")
+
+    page = signed_in(org.rep_a1).get(f"/quotes/{quote.pk}/").content.decode()
+
+    assert "/approvals/panel/" not in page
+    assert 'data-testid="request-approval"' not in page
 
 
 def test_sending_from_the_page_emails_the_contact(org: Org) -> None:

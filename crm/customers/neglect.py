@@ -1,0 +1,233 @@
+"""Neglected customers (久未跟进): no follow-up for more days than their grade allows.
+
+The check runs as the scheduled job `flag_neglected_customers` (config/schedule.py) and mirrors the
+stalled-deal check (crm/deals/stalling.py): bulk UPDATEs per grade guarded by the flag columns, so a
+second run changes nothing and tells nobody twice. Owners are told when a customer is flagged, their
+team's managers once it has stayed flagged for `manager_after_days` more days.
+
+`Customer.last_follow_up_at` is kept by the activities services, which sit above this app; whenever
+they change it they call `customers_neglect_recheck`, so a new follow-up clears the flag at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.text import capfirst, format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from crm.audit.models import Verb
+from crm.audit.services import audit_record, diff, snapshot
+from crm.core import clock
+from crm.core.actors import Actor
+from crm.core.errors import FieldError, PermissionDenied, ValidationFailed
+from crm.customers.models import Customer, Grade, NeglectSettings
+from crm.identity.models import User
+from crm.identity.rights import can_manage_org
+from crm.notifications.models import NotificationKind
+from crm.notifications.services import Notice, notify
+
+SAMPLE = 5
+CHUNK = 5000
+MAX_DAYS = 3650
+DAY_FIELDS = ["default_days", "grade_a_days", "grade_b_days", "grade_c_days", "grade_d_days"]
+SETTINGS_FIELDS = [*DAY_FIELDS, "manager_after_days"]
+LIST_URL = "/customers/?neglected=1"
+
+
+# Settings ---------------------------------------------------------------------------------------
+
+
+def neglect_settings_get() -> NeglectSettings:
+    """The saved settings, or the defaults when an administrator never saved any."""
+    return NeglectSettings.objects.order_by("id").first() or NeglectSettings()
+
+
+def _clean_days(values: dict[str, Any]) -> dict[str, int | None]:
+    cleaned: dict[str, int | None] = {}
+    errors: list[FieldError] = []
+    for name in SETTINGS_FIELDS:
+        raw = values.get(name)
+        label = capfirst(str(getattr(NeglectSettings._meta.get_field(name), "verbose_name", name)))
+        if raw in (None, "") and name != "manager_after_days":
+            cleaned[name] = None
+            continue
+        try:
+            number = int(str(raw).strip())
+        except ValueError:
+            number = 0
+        if not 1 <= number <= MAX_DAYS:
+            message = gettext("%(field)s: enter a whole number of days from 1 to %(max)d.") % {
+                "field": label,
+                "max": MAX_DAYS,
+            }
+            errors.append(FieldError(field=name, message=message))
+            continue
+        cleaned[name] = number
+    if errors:
+        raise ValidationFailed(gettext("Please correct the highlighted fields."), errors=errors)
+    return cleaned
+
+
+def neglect_settings_save(*, actor: Actor, values: dict[str, Any]) -> NeglectSettings:
+    """Save the thresholds (administrators only); the next check uses them."""
+    if not can_manage_org(actor):
+        raise PermissionDenied(gettext("Only administrators may change these settings."))
+    cleaned = _clean_days(values)
+    with transaction.atomic():
+        current = NeglectSettings.objects.select_for_update().order_by("id").first() or NeglectSettings()
+        before = snapshot(current, SETTINGS_FIELDS) if current.pk else {}
+        for name, value in cleaned.items():
+            setattr(current, name, value)
+        current.updated_at = clock.now()
+        current.save()
+        changes = diff(before, snapshot(current, SETTINGS_FIELDS))
+        if changes:
+            audit_record(actor=actor, verb=Verb.UPDATE, target=current, changes=changes)
+    return current
+
+
+# The check -------------------------------------------------------------------------------------
+
+
+@dataclass
+class NeglectSummary:
+    flagged: int = 0
+    cleared: int = 0
+    owners_told: int = 0
+    managers_told: int = 0
+
+
+def _grade_conditions(settings: NeglectSettings, now: dt.datetime) -> list[Q]:
+    """One condition per grade with a threshold: its last follow-up (or creation) is older than the cutoff."""
+    conditions = []
+    for grade in ["", *Grade.values]:
+        days = settings.days_for(grade)
+        if days is None:
+            continue
+        cutoff = now - dt.timedelta(days=days)
+        quiet = Q(last_follow_up_at__lt=cutoff) | Q(last_follow_up_at__isnull=True, created_at__lt=cutoff)
+        conditions.append(Q(grade=grade) & quiet)
+    return conditions
+
+
+def _apply(customers: QuerySet[Customer], settings: NeglectSettings, now: dt.datetime) -> tuple[int, int]:
+    """Flag the newly neglected among `customers` and clear the recovered ones: (flagged, cleared)."""
+    conditions = _grade_conditions(settings, now)
+    flagged = 0
+    any_condition = Q(pk__in=[])
+    for condition in conditions:
+        any_condition |= condition
+        flagged += customers.filter(condition, neglected_since__isnull=True).update(neglected_since=now)
+    cleared = (
+        customers.filter(neglected_since__isnull=False)
+        .exclude(any_condition)
+        .update(neglected_since=None, neglect_owner_told_at=None, neglect_manager_told_at=None)
+    )
+    return flagged, cleared
+
+
+def customers_neglect_recheck(*, customer_ids: Iterable[int], moment: dt.datetime | None = None) -> None:
+    """Re-evaluate these customers after their follow-ups changed (a follow-up logged, deleted, moved).
+
+    Called by the activities services in their transaction: a new follow-up clears the flag at once,
+    deleting the only recent one raises it again; the scheduled check tells the people.
+    """
+    ids = sorted(set(customer_ids))
+    settings = neglect_settings_get()
+    now = moment or clock.now()
+    for start in range(0, len(ids), CHUNK):
+        _apply(Customer.objects.filter(pk__in=ids[start : start + CHUNK]), settings, now)
+
+
+def customers_flag_neglected(*, actor: Actor, moment: dt.datetime | None = None) -> NeglectSummary:
+    """Flag newly neglected customers, clear recovered ones, and tell owners and (later) managers once."""
+    if not actor.is_system:
+        raise PermissionDenied(gettext("Only the scheduler flags neglected customers."))
+    now = moment or clock.now()
+    settings = neglect_settings_get()
+    summary = NeglectSummary()
+    with transaction.atomic():
+        summary.flagged, summary.cleared = _apply(Customer.objects.all(), settings, now)
+        summary.owners_told = _tell_owners(now)
+        summary.managers_told = _tell_managers(now, settings)
+    return summary
+
+
+def _notice(names: list[str], count: int, title: object, url: str) -> Notice:
+    body = "、".join(names[:SAMPLE])
+    if count > SAMPLE:
+        body = f"{body} …(+{count - SAMPLE})"
+    return Notice(kind=NotificationKind.NEGLECTED_CUSTOMERS, title=title, body=body, url=url)
+
+
+def _mark(ids: list[int], **told: dt.datetime) -> None:
+    for start in range(0, len(ids), CHUNK):
+        Customer.objects.filter(pk__in=ids[start : start + CHUNK]).update(**told)
+
+
+def _tell_owners(now: dt.datetime) -> int:
+    waiting = (
+        Customer.objects.filter(neglected_since__isnull=False, neglect_owner_told_at__isnull=True)
+        .order_by("owner_id", "created_at", "id")
+        .values_list("pk", "owner_id", "name")
+    )
+    ids: list[int] = []
+    names: dict[int, list[str]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    for pk, owner_id, name in waiting.iterator(chunk_size=CHUNK):
+        ids.append(pk)
+        counts[owner_id] += 1
+        if counts[owner_id] <= SAMPLE:
+            names[owner_id].append(name)
+    owners = list(User.objects.filter(pk__in=list(counts), is_active=True))
+    for owner in owners:
+        count = counts[owner.pk]
+        title = format_lazy(_("{count} of your customers have had no follow-up for too long"), count=count)
+        notify([owner], _notice(names[owner.pk], count, title, LIST_URL))
+    _mark(ids, neglect_owner_told_at=now)
+    return len(owners)
+
+
+def _tell_managers(now: dt.datetime, settings: NeglectSettings) -> int:
+    overdue = (
+        Customer.objects.filter(
+            neglected_since__lt=now - dt.timedelta(days=settings.manager_after_days),
+            neglect_manager_told_at__isnull=True,
+        )
+        .order_by("team_id", "created_at", "id")
+        .values_list("pk", "team_id", "name")
+    )
+    ids: list[int] = []
+    names: dict[int, list[str]] = defaultdict(list)
+    counts: dict[int, int] = defaultdict(int)
+    for pk, team_id, name in overdue.iterator(chunk_size=CHUNK):
+        ids.append(pk)
+        if team_id is None:
+            continue
+        counts[team_id] += 1
+        if counts[team_id] <= SAMPLE:
+            names[team_id].append(name)
+    managers = User.objects.filter(team_id__in=list(counts), is_team_manager=True, is_active=True)
+    told = 0
+    for manager in managers:
+        team_id = manager.team_id or 0
+        count = counts[team_id]
+        title = format_lazy(_("{count} customers of your team have had no follow-up for days"), count=count)
+        notify([manager], _notice(names[team_id], count, title, f"{LIST_URL}&team={team_id}"))
+        told += 1
+    _mark(ids, neglect_manager_told_at=now)
+    return told
+
+
+def days_without_follow_up(customer: Customer, now: dt.datetime | None = None) -> int:
+    """Whole days since the last follow-up (or since the customer was created, if none yet)."""
+    since = customer.last_follow_up_at or customer.created_at
+    return max(0, ((now or clock.now()) - since).days)

@@ -1,0 +1,570 @@
+"""Every read of the ledger, through the contracts' visibility rule; receivables by aggregate SQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.utils.translation import gettext as _
+
+from crm.contracts.models import Contract, ContractStatus
+from crm.contracts.selectors import (
+    contract_may_change,
+    contract_may_see,
+    contract_visibility_q,
+    sees_all_contracts,
+)
+from crm.contracts.selectors import visible_contracts as contracts_visible_to
+from crm.core import clock
+from crm.core.actors import Actor
+from crm.core.errors import NotFound
+from crm.core.pagination import Page, SortKey, paginate
+from crm.customers.models import Customer
+from crm.identity.models import Team, User
+from crm.identity.selectors import team_subtree_ids
+from crm.payments.ageing import BUCKETS, due_range
+from crm.payments.allocation import OpenInstalment
+from crm.payments.models import (
+    Instalment,
+    Invoice,
+    Payment,
+    PaymentAllocation,
+    PaymentMethod,
+    PaymentPlan,
+    PaymentSettings,
+)
+from crm.payments.money_sql import CENT, CentsSum, from_cents
+
+ZERO = Decimal("0.00")
+EXPORT_LIMIT = 100_000
+# Contracts whose unpaid amounts are owed: signed and not terminated.
+RECEIVABLE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED)
+# Money may arrive once a contract is signed, also after it expired or was terminated.
+COLLECTABLE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
+PAYMENT_SORT = SortKey("received_on", descending=True)
+INSTALMENT_SORT = SortKey("due_on", descending=False)
+INVOICE_SORT = SortKey("issued_on", descending=True)
+
+
+# Visibility ------------------------------------------------------------------------------------
+
+
+def _visible_q(viewer: Actor, prefix: str = "contract__") -> Q:
+    """The contracts' own visibility rule applied to ledger rows (payments, instalments, invoices)."""
+    condition = contract_visibility_q(viewer)
+    if not condition:
+        # Roles that see every contract (finance, directors) need no subquery.
+        return Q()
+    return Q(**{f"{prefix}in": Contract.objects.filter(condition).values("pk")})
+
+
+def visible_contracts(viewer: Actor) -> QuerySet[Contract]:
+    return contracts_visible_to(viewer, Contract.objects.all())
+
+
+def contract_get(*, viewer: Actor, contract_id: int, for_update: bool = False) -> Contract:
+    """One live contract the viewer may see, or NotFound; `for_update` locks its row (the ledger lock)."""
+    contracts = Contract.objects.filter(pk=contract_id)
+    if for_update:
+        contracts = contracts.select_for_update(of=("self",))
+    contract = contracts.select_related("customer", "owner").first()
+    if contract is None or not contract_may_see(viewer, contract):
+        raise NotFound(_("This record does not exist or you may not see it."))
+    return contract
+
+
+def is_finance(actor: Actor) -> bool:
+    return sees_all_contracts(actor)
+
+
+def may_collect(actor: Actor, contract: Contract) -> bool:
+    """Who may change a contract's plan, payments and invoices: those who may change the contract, and finance."""
+    return contract_may_change(actor, contract) or is_finance(actor)
+
+
+def settings_get() -> PaymentSettings:
+    found = PaymentSettings.objects.filter(pk=1).first()
+    return found if found is not None else PaymentSettings(pk=1)
+
+
+# One contract ----------------------------------------------------------------------------------
+
+
+def plan_of(*, contract_id: int) -> PaymentPlan | None:
+    return PaymentPlan.objects.filter(contract_id=contract_id).first()
+
+
+def instalments_of(*, contract_id: int) -> list[Instalment]:
+    return list(Instalment.objects.filter(contract_id=contract_id).order_by("number", "id"))
+
+
+def open_instalments(*, contract_id: int) -> list[OpenInstalment]:
+    rows = (
+        Instalment.objects.filter(contract_id=contract_id, collected__lt=F("amount"))
+        .order_by("due_on", "number", "id")
+        .values_list("pk", "number", "due_on", "amount", "collected")
+    )
+    return [OpenInstalment(id=pk, number=n, due_on=due, outstanding=amount - got) for pk, n, due, amount, got in rows]
+
+
+def payments_of(*, contract_id: int) -> list[Payment]:
+    return list(
+        Payment.objects.filter(contract_id=contract_id)
+        .annotate(is_reversed=Exists(Payment.objects.filter(reverses_id=OuterRef("pk"))))
+        .select_related("created_by")
+        .order_by("-received_on", "-id")
+    )
+
+
+def allocations_of(*, payment_ids: list[int]) -> dict[int, list[PaymentAllocation]]:
+    found: dict[int, list[PaymentAllocation]] = {}
+    for allocation in PaymentAllocation.objects.filter(payment_id__in=payment_ids).select_related("instalment"):
+        found.setdefault(allocation.payment_id, []).append(allocation)
+    return found
+
+
+def invoices_of(*, contract_id: int) -> list[Invoice]:
+    return list(
+        Invoice.objects.filter(contract_id=contract_id)
+        .annotate(is_voided=Exists(Invoice.objects.filter(voids_id=OuterRef("pk"))))
+        .order_by("-issued_on", "-id")
+    )
+
+
+def invoiced_total(*, contract_id: int) -> Decimal:
+    row = Invoice.objects.filter(contract_id=contract_id).aggregate(cents=CentsSum("amount"))
+    return from_cents(row["cents"])
+
+
+@dataclass(frozen=True)
+class ContractTotals:
+    contracted: Decimal
+    planned: Decimal
+    invoiced: Decimal
+    collected: Decimal
+    outstanding: Decimal
+    overdue: Decimal
+
+    @property
+    def plan_matches(self) -> bool:
+        return self.planned == self.contracted
+
+
+def contract_totals(*, contract: Contract, today: dt.date | None = None) -> ContractTotals:
+    """The contract's figures, each one aggregate query on its own ledger table."""
+    day = today or clock.today()
+    plan = Instalment.objects.filter(contract_id=contract.pk).aggregate(
+        planned=CentsSum("amount"),
+        overdue=CentsSum(
+            Case(When(due_on__lt=day, then=F("amount") - F("collected")), default=Value(ZERO)),
+        ),
+    )
+    collected = from_cents(Payment.objects.filter(contract_id=contract.pk).aggregate(c=CentsSum("amount"))["c"])
+    return ContractTotals(
+        contracted=contract.amount,
+        planned=from_cents(plan["planned"]),
+        invoiced=invoiced_total(contract_id=contract.pk),
+        collected=collected,
+        outstanding=contract.amount - collected,
+        overdue=from_cents(plan["overdue"]),
+    )
+
+
+# Lists -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentFilters:
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+    method: str = ""
+    owner_id: int | None = None
+    team_id: int | None = None
+    customer_id: int | None = None
+    contract_id: int | None = None
+    overdue: bool = False  # only payments of contracts with overdue instalments
+
+    def as_params(self) -> dict[str, Any]:
+        return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "", False)}
+
+
+def _overdue_contract_ids(today: dt.date) -> QuerySet[Instalment, Any]:
+    return Instalment.objects.filter(
+        collected__lt=F("amount"), due_on__lt=today, contract__status__in=RECEIVABLE_STATUSES
+    ).values("contract_id")
+
+
+def _contract_filters(
+    queryset: QuerySet[Any],
+    *,
+    owner_id: int | None,
+    team_id: int | None,
+    customer_id: int | None,
+    contract_id: int | None,
+    prefix: str = "contract__",
+) -> QuerySet[Any]:
+    if owner_id:
+        queryset = queryset.filter(**{f"{prefix}owner_id": owner_id})
+    if team_id:
+        queryset = queryset.filter(**{f"{prefix}team_id__in": team_subtree_ids(team_id)})
+    if customer_id:
+        queryset = queryset.filter(**{f"{prefix}customer_id": customer_id})
+    if contract_id:
+        queryset = queryset.filter(**{f"{prefix}id": contract_id})
+    return queryset
+
+
+def payment_list(*, viewer: Actor, filters: PaymentFilters) -> QuerySet[Payment]:
+    payments = Payment.objects.filter(_visible_q(viewer), contract__deleted_at__isnull=True)
+    if filters.received_from:
+        payments = payments.filter(received_on__gte=filters.received_from)
+    if filters.received_to:
+        payments = payments.filter(received_on__lte=filters.received_to)
+    if filters.method in PaymentMethod.values:
+        payments = payments.filter(method=filters.method)
+    payments = _contract_filters(
+        payments,
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
+        customer_id=filters.customer_id,
+        contract_id=filters.contract_id,
+    )
+    if filters.overdue:
+        payments = payments.filter(contract_id__in=_overdue_contract_ids(clock.today()))
+    return payments.select_related("contract", "contract__customer", "contract__owner").annotate(
+        is_reversed=Exists(Payment.objects.filter(reverses_id=OuterRef("pk")))
+    )
+
+
+def payment_page(*, viewer: Actor, filters: PaymentFilters, cursor: str | None, size: int) -> Page[Payment]:
+    return paginate(payment_list(viewer=viewer, filters=filters), sort=PAYMENT_SORT, cursor=cursor, size=size)
+
+
+def payment_export_rows(*, viewer: Actor, filters: PaymentFilters) -> Iterator[Payment]:
+    payments = payment_list(viewer=viewer, filters=filters).order_by("-received_on", "-id")
+    yield from payments[:EXPORT_LIMIT].iterator(chunk_size=2000)
+
+
+def payment_get(*, viewer: Actor, payment_id: int) -> Payment:
+    payment = payment_list(viewer=viewer, filters=PaymentFilters()).filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound(_("This record does not exist or you may not see it."))
+    return payment
+
+
+@dataclass(frozen=True)
+class InstalmentFilters:
+    owner_id: int | None = None
+    team_id: int | None = None
+    customer_id: int | None = None
+    contract_id: int | None = None
+    overdue: bool = False
+    open_only: bool = False
+    due_from: dt.date | None = None
+    due_to: dt.date | None = None
+
+    def as_params(self) -> dict[str, Any]:
+        return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "", False)}
+
+
+def instalment_list(*, viewer: Actor, filters: InstalmentFilters) -> QuerySet[Instalment]:
+    instalments = Instalment.objects.filter(_visible_q(viewer), contract__deleted_at__isnull=True)
+    instalments = _contract_filters(
+        instalments,
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
+        customer_id=filters.customer_id,
+        contract_id=filters.contract_id,
+    )
+    if filters.overdue:
+        # Only signed contracts owe money: a draft's plan is not overdue yet.
+        instalments = instalments.filter(
+            collected__lt=F("amount"), due_on__lt=clock.today(), contract__status__in=RECEIVABLE_STATUSES
+        )
+    elif filters.open_only:
+        instalments = instalments.filter(collected__lt=F("amount"))
+    if filters.due_from:
+        instalments = instalments.filter(due_on__gte=filters.due_from)
+    if filters.due_to:
+        instalments = instalments.filter(due_on__lte=filters.due_to)
+    return instalments.select_related("contract", "contract__customer", "contract__owner")
+
+
+def instalment_page(*, viewer: Actor, filters: InstalmentFilters, cursor: str | None, size: int) -> Page[Instalment]:
+    return paginate(instalment_list(viewer=viewer, filters=filters), sort=INSTALMENT_SORT, cursor=cursor, size=size)
+
+
+@dataclass(frozen=True)
+class InvoiceFilters:
+    contract_id: int | None = None
+    customer_id: int | None = None
+    issued_from: dt.date | None = None
+    issued_to: dt.date | None = None
+
+
+def invoice_list(*, viewer: Actor, filters: InvoiceFilters) -> QuerySet[Invoice]:
+    invoices = Invoice.objects.filter(_visible_q(viewer), contract__deleted_at__isnull=True)
+    invoices = _contract_filters(
+        invoices, owner_id=None, team_id=None, customer_id=filters.customer_id, contract_id=filters.contract_id
+    )
+    if filters.issued_from:
+        invoices = invoices.filter(issued_on__gte=filters.issued_from)
+    if filters.issued_to:
+        invoices = invoices.filter(issued_on__lte=filters.issued_to)
+    return invoices.select_related("contract").annotate(
+        is_voided=Exists(Invoice.objects.filter(voids_id=OuterRef("pk")))
+    )
+
+
+def invoice_page(*, viewer: Actor, filters: InvoiceFilters, cursor: str | None, size: int) -> Page[Invoice]:
+    return paginate(invoice_list(viewer=viewer, filters=filters), sort=INVOICE_SORT, cursor=cursor, size=size)
+
+
+def invoice_get(*, viewer: Actor, invoice_id: int) -> Invoice:
+    invoice = invoice_list(viewer=viewer, filters=InvoiceFilters()).filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound(_("This record does not exist or you may not see it."))
+    return invoice
+
+
+# Receivables -----------------------------------------------------------------------------------
+
+GROUPS = {
+    "owner": "owner_id",
+    "team": "team_id",
+    "customer": "customer_id",
+    "contract": "id",
+}
+
+
+@dataclass(frozen=True)
+class ReceivableFilters:
+    owner_id: int | None = None
+    team_id: int | None = None
+    customer_id: int | None = None
+    group_by: str = "owner"
+
+    def as_params(self) -> dict[str, Any]:
+        return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "", False)}
+
+
+@dataclass
+class ReceivableRow:
+    key: int | None
+    label: str = ""
+    contracted: Decimal = ZERO
+    invoiced: Decimal = ZERO
+    collected: Decimal = ZERO
+    overdue: Decimal = ZERO
+    buckets: dict[str, Decimal] = field(default_factory=lambda: {bucket.key: ZERO for bucket in BUCKETS})
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.contracted - self.collected
+
+    @property
+    def bucket_values(self) -> list[Decimal]:
+        return [self.buckets[bucket.key] for bucket in BUCKETS]
+
+
+@dataclass
+class Receivables:
+    group_by: str
+    rows: list[ReceivableRow]
+    total: ReceivableRow
+    today: dt.date
+
+
+def _receivable_contracts(viewer: Actor, filters: ReceivableFilters) -> QuerySet[Contract]:
+    contracts = visible_contracts(viewer).filter(status__in=RECEIVABLE_STATUSES)
+    return _contract_filters(
+        contracts,
+        owner_id=filters.owner_id,
+        team_id=filters.team_id,
+        customer_id=filters.customer_id,
+        contract_id=None,
+        prefix="",
+    )
+
+
+def _receivable_ledger(viewer: Actor, filters: ReceivableFilters) -> Q:
+    """Ledger rows (instalments, payments, invoices) of the receivable contracts, as a join condition.
+
+    A join rather than `contract_id IN (subquery)`, so the database may start from the ledger's own
+    index (the open instalments by due date) and look each contract up by its key.
+    """
+    condition = _visible_q(viewer) & Q(contract__status__in=RECEIVABLE_STATUSES, contract__deleted_at__isnull=True)
+    if filters.owner_id:
+        condition &= Q(contract__owner_id=filters.owner_id)
+    if filters.team_id:
+        condition &= Q(contract__team_id__in=team_subtree_ids(filters.team_id))
+    if filters.customer_id:
+        condition &= Q(contract__customer_id=filters.customer_id)
+    return condition
+
+
+def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | None = None) -> Receivables:
+    """Contracted, invoiced, collected, outstanding and overdue with ageing buckets, per group.
+
+    Four aggregate queries (contracts, invoices, payments, open instalments), each grouped in SQL;
+    Python only merges the grouped rows.
+    """
+    day = today or clock.today()
+    group_by = filters.group_by if filters.group_by in GROUPS else "owner"
+    column = GROUPS[group_by]
+    rows: dict[int | None, ReceivableRow] = {}
+
+    def row(key: int | None) -> ReceivableRow:
+        return rows.setdefault(key, ReceivableRow(key=key))
+
+    contracts = _receivable_contracts(viewer, filters)
+    for found in contracts.order_by().values(column).annotate(cents=CentsSum("amount")):
+        row(found[column]).contracted = from_cents(found["cents"])
+    ledger_key = f"contract__{column}"
+    in_scope = _receivable_ledger(viewer, filters)
+    for found in Invoice.objects.filter(in_scope).order_by().values(ledger_key).annotate(cents=CentsSum("amount")):
+        row(found[ledger_key]).invoiced = from_cents(found["cents"])
+    for found in Payment.objects.filter(in_scope).order_by().values(ledger_key).annotate(cents=CentsSum("amount")):
+        row(found[ledger_key]).collected = from_cents(found["cents"])
+    narrow = bool(contract_visibility_q(viewer)) or bool(filters.owner_id or filters.team_id or filters.customer_id)
+    for found in _ageing_rows(contracts, column, day, narrow=narrow):
+        target = row(found["grp"])
+        target.overdue = found["overdue"]
+        target.buckets = {bucket.key: found[bucket.key] for bucket in BUCKETS}
+    ordered = sorted(rows.values(), key=lambda r: (-r.outstanding, r.key or 0))
+    _label(ordered, group_by)
+    return Receivables(group_by=group_by, rows=ordered, total=_sum_rows(ordered), today=day)
+
+
+def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, narrow: bool) -> list[dict[str, Any]]:
+    """Overdue amounts per group and bucket: the open instalments summed per contract first, then per group.
+
+    Summing per contract in a derived table lets the database read only the open instalments' covering
+    partial index (no table rows, no join per instalment); the join with the visible contracts then
+    touches at most one row per contract. When the contracts are `narrow` (a rep's own, one team, one
+    customer) the instalments are also limited to them inside, so the database starts from those
+    contracts instead of every open instalment. Amounts are summed in whole cents (see money_sql).
+    """
+    quote = connection.ops.quote_name
+    sqlite = connection.vendor == "sqlite"
+    # PostgreSQL's numeric sum is exact as it is; SQLite's needs whole cents (see money_sql).
+    cents = "CAST(ROUND((amount - collected) * 100) AS INTEGER)" if sqlite else "(amount - collected)"
+    read = from_cents if sqlite else _exact
+    adapt = connection.ops.adapt_datefield_value
+    inner: list[str] = [f"SUM({cents}) AS overdue"]
+    params: list[Any] = []
+    for bucket in BUCKETS:
+        earliest, latest = due_range(bucket, day)
+        window = "due_on <= %s" if earliest is None else "due_on >= %s AND due_on <= %s"
+        params += [adapt(latest)] if earliest is None else [adapt(earliest), adapt(latest)]
+        inner.append(f"SUM(CASE WHEN {window} THEN {cents} ELSE 0 END) AS {bucket.key}")
+    params.append(adapt(day))
+    contract_sql, contract_params = contracts.order_by().values(*dict.fromkeys(["id", column])).query.sql_with_params()
+    only_these = ""
+    if narrow:
+        ids_sql, ids_params = contracts.order_by().values("id").query.sql_with_params()
+        only_these = f" AND contract_id IN ({ids_sql})"
+        params += list(ids_params)
+    outer = ", ".join(["SUM(a.overdue) AS overdue", *(f"SUM(a.{bucket.key}) AS {bucket.key}" for bucket in BUCKETS)])
+    # The WHERE repeats the partial index's condition word for word, so SQLite recognises it.
+    sql = (
+        f"SELECT c.{quote(column)} AS grp, {outer} FROM ("  # noqa: S608  (identifiers are ours; values are parameters)
+        f"SELECT contract_id, {', '.join(inner)} FROM {quote(Instalment._meta.db_table)} "
+        f'WHERE "collected" < ("amount") AND due_on < %s{only_these} GROUP BY contract_id'
+        f") a INNER JOIN ({contract_sql}) c ON c.{quote('id')} = a.contract_id GROUP BY c.{quote(column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *contract_params])
+        names = [description[0] for description in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    return [{name: value if name == "grp" else read(value) for name, value in row.items()} for row in rows]
+
+
+def _exact(value: Any) -> Decimal:
+    return Decimal(value or 0).quantize(CENT)
+
+
+def _sum_rows(rows: list[ReceivableRow]) -> ReceivableRow:
+    total = ReceivableRow(key=None, label=_("Total"))
+    for item in rows:
+        total.contracted += item.contracted
+        total.invoiced += item.invoiced
+        total.collected += item.collected
+        total.overdue += item.overdue
+        for key, value in item.buckets.items():
+            total.buckets[key] += value
+    return total
+
+
+def _label(rows: list[ReceivableRow], group_by: str) -> None:
+    keys = [item.key for item in rows if item.key is not None]
+    names: dict[int, str] = {}
+    if group_by == "owner":
+        names = {user.pk: str(user) for user in User.objects.filter(pk__in=keys)}
+    elif group_by == "team":
+        names = dict(Team.objects.filter(pk__in=keys).values_list("pk", "name"))
+    elif group_by == "customer":
+        names = dict(Customer.all_objects.filter(pk__in=keys).values_list("pk", "name"))
+    elif group_by == "contract":
+        names = {
+            pk: f"{number} {title}"
+            for pk, number, title in Contract.all_objects.filter(pk__in=keys).values_list("pk", "number", "title")
+        }
+    for item in rows:
+        item.label = names.get(item.key or 0, _("(none)"))
+
+
+# The customer page -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CustomerSummary:
+    contracted: Decimal
+    collected: Decimal
+    outstanding: Decimal
+    overdue: Decimal
+    contract_count: int
+    next_due: list[Instalment]
+
+
+def customer_summary(*, viewer: Actor, customer_id: int, today: dt.date | None = None) -> CustomerSummary:
+    """What the customer's visible, signed contracts are worth, what was paid, what is due next."""
+    day = today or clock.today()
+    report = receivables(
+        viewer=viewer, filters=ReceivableFilters(customer_id=customer_id, group_by="customer"), today=day
+    )
+    count = visible_contracts(viewer).filter(customer_id=customer_id, status__in=RECEIVABLE_STATUSES).count()
+    next_due = list(
+        instalment_list(viewer=viewer, filters=InstalmentFilters(customer_id=customer_id, open_only=True))
+        .filter(contract__status__in=RECEIVABLE_STATUSES)
+        .order_by("due_on", "id")[:5]
+    )
+    total = report.total
+    return CustomerSummary(
+        contracted=total.contracted,
+        collected=total.collected,
+        outstanding=total.outstanding,
+        overdue=total.overdue,
+        contract_count=count,
+        next_due=next_due,
+    )
+
+
+def customer_ledger_events(*, viewer: Actor, customer_id: int, limit: int) -> tuple[list[Payment], list[Invoice]]:
+    """The newest payments (and reversals) and invoices on a customer's contracts the viewer may see."""
+    payments = (
+        Payment.objects.filter(_visible_q(viewer), contract__customer_id=customer_id)
+        .select_related("contract")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    invoices = (
+        Invoice.objects.filter(_visible_q(viewer), contract__customer_id=customer_id)
+        .select_related("contract")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return list(payments), list(invoices)

@@ -1,0 +1,1 @@
+"""Every write to the ledger, split by sub-domain: plans, payments, invoices, settings, overdue notices."""
