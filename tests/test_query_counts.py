@@ -240,8 +240,9 @@ def test_activity_panel_queries_do_not_grow_with_follow_ups(
         follow_ups,
         marker="次电话沟通",
         # +2: names of related records in the changes (owners, customers), one query per model;
-        # +2: the contracts timeline source (the customer's visible contracts, then their history)
-        budget=14,
+        # +2: the contracts timeline source (the customer's visible contracts, then their history);
+        # +2: the payments timeline source (payments, then invoices)
+        budget=16,
         assert_max=django_assert_max_num_queries,
     )
 
