@@ -366,8 +366,9 @@ class ReceivableOut(Schema):
 class ReceivablesOut(Schema):
     group_by: str
     as_of: dt.date
-    rows: list[ReceivableOut]
-    total: ReceivableOut
+    rows: list[ReceivableOut] = Field(description="the groups with the most outstanding first, at most 500")
+    total: ReceivableOut = Field(description="over every group, listed or not")
+    omitted: int = Field(0, description="groups not listed because they are beyond the first 500")
 
 
 class ReceivableFilter(Schema):
@@ -404,4 +405,5 @@ def get_receivables(request: HttpRequest, filters: Query[ReceivableFilter]) -> d
         "as_of": report.today,
         "rows": [_receivable_out(row) for row in report.rows],
         "total": _receivable_out(report.total),
+        "omitted": report.omitted,
     }

@@ -375,9 +375,15 @@ class ReceivableRow:
 @dataclass
 class Receivables:
     group_by: str
-    rows: list[ReceivableRow]
-    total: ReceivableRow
+    rows: list[ReceivableRow]  # the largest outstanding first, at most REPORT_ROWS of them
+    total: ReceivableRow  # over every group, shown or not
     today: dt.date
+    omitted: int = 0  # groups beyond REPORT_ROWS
+
+
+# Grouped by customer or contract, a company has hundreds of thousands of groups; nobody reads past the
+# largest few hundred, and naming every group would cost more than the sums themselves.
+REPORT_ROWS = 500
 
 
 def _receivable_contracts(viewer: Actor, filters: ReceivableFilters) -> QuerySet[Contract]:
@@ -437,8 +443,11 @@ def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | N
         target.overdue = found["overdue"]
         target.buckets = {bucket.key: found[bucket.key] for bucket in BUCKETS}
     ordered = sorted(rows.values(), key=lambda r: (-r.outstanding, r.key or 0))
-    _label(ordered, group_by)
-    return Receivables(group_by=group_by, rows=ordered, total=_sum_rows(ordered), today=day)
+    shown = ordered[:REPORT_ROWS]
+    _label(shown, group_by)
+    return Receivables(
+        group_by=group_by, rows=shown, total=_sum_rows(ordered), today=day, omitted=len(ordered) - len(shown)
+    )
 
 
 def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, narrow: bool) -> list[dict[str, Any]]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from conftest import Org
 from crm.contracts.models import ContractStatus
+from crm.payments import selectors
 from crm.payments.ageing import BUCKETS, bucket_of, due_range
 from crm.payments.selectors import ReceivableFilters, contract_totals, customer_summary, receivables
 from crm.payments.services.invoicing import invoice_issue
@@ -104,6 +107,23 @@ def test_rep_sees_only_receivables_of_contracts_they_see(org: Org) -> None:
 
     assert [row.key for row in report.rows] == [mine.pk]
     assert {row.key for row in finance.rows} == {mine.pk, theirs.pk}
+
+
+def test_groups_beyond_the_report_limit_are_counted_in_the_total_but_not_listed(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given three contracts with 30,000, 20,000 and 10,000 outstanding and a report limited to two rows
+    for amount in ("30000.00", "20000.00", "10000.00"):
+        a_contract(org.rep_a1, amount=amount)
+    monkeypatch.setattr(selectors, "REPORT_ROWS", 2)
+
+    # when finance groups the receivables by contract
+    report = receivables(viewer=org.actor(org.finance), filters=ReceivableFilters(group_by="contract"), today=TODAY)
+
+    # then the two largest are listed, the third is counted, and the total covers all three
+    assert [row.outstanding for row in report.rows] == [money("30000.00"), money("20000.00")]
+    assert report.omitted == 1
+    assert report.total.outstanding == money("60000.00")
 
 
 def test_filters_by_team_subtree_and_customer(org: Org) -> None:
