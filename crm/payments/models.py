@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from crm.contracts.models import ContractStatus
 from crm.core.models import TimeStampedModel, VersionedModel
 
 ZERO = Decimal("0.00")
@@ -50,6 +51,10 @@ class PaymentPlan(VersionedModel, TimeStampedModel):
 
     def __str__(self) -> str:
         return f"plan {self.contract_id}"
+
+
+# Only signed contracts owe money: a draft's plan is not due yet, a terminated contract's no longer.
+RECEIVABLE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED)
 
 
 class Instalment(TimeStampedModel):
@@ -100,6 +105,11 @@ class Instalment(TimeStampedModel):
     @property
     def outstanding(self) -> Decimal:
         return self.amount - self.collected
+
+    @property
+    def is_owed(self) -> bool:
+        """Whether the customer owes it yet: a draft's or a terminated contract's plan is not due."""
+        return self.contract.status in RECEIVABLE_STATUSES
 
 
 class PaymentMethod(models.TextChoices):

@@ -30,6 +30,7 @@ from crm.identity.selectors import team_subtree_ids
 from crm.payments.ageing import BUCKETS, due_range
 from crm.payments.allocation import OpenInstalment
 from crm.payments.models import (
+    RECEIVABLE_STATUSES,
     Instalment,
     Invoice,
     Payment,
@@ -43,7 +44,6 @@ from crm.payments.money_sql import CENT, CentsSum, from_cents
 ZERO = Decimal("0.00")
 EXPORT_LIMIT = 100_000
 # Contracts whose unpaid amounts are owed: signed and not terminated.
-RECEIVABLE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED)
 # Money may arrive once a contract is signed, also after it expired or was terminated.
 COLLECTABLE_STATUSES = (ContractStatus.ACTIVE, ContractStatus.EXPIRED, ContractStatus.TERMINATED)
 PAYMENT_SORT = SortKey("received_on", descending=True)
@@ -100,7 +100,7 @@ def plan_of(*, contract_id: int) -> PaymentPlan | None:
 
 
 def instalments_of(*, contract_id: int) -> list[Instalment]:
-    return list(Instalment.objects.filter(contract_id=contract_id).order_by("number", "id"))
+    return list(Instalment.objects.filter(contract_id=contract_id).select_related("contract").order_by("number", "id"))
 
 
 def open_instalments(*, contract_id: int) -> list[OpenInstalment]:

@@ -16,7 +16,8 @@ from crm.payments.selectors import customer_ledger_events
 
 
 def _amount(value: Any, currency: str) -> str:
-    return f"{currency} {formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)}"
+    # Grouped the way the payment screens show money in every language (Chinese number formats do not group).
+    return f"{currency} {value:,.2f}"
 
 
 def ledger_events(viewer: Actor, customer: Any, limit: int) -> Iterator[TimelineEvent]:

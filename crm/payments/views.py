@@ -101,8 +101,51 @@ def contract_panel_view(request: HttpRequest, contract_id: int) -> HttpResponse:
     return _render_panel(request, actor, contract)
 
 
+def _field_labels() -> dict[str, str]:
+    """What each field the ledger services name is called on the panel."""
+    return {
+        "amount": _("Amount"),
+        "received_on": _("Received on"),
+        "method": _("Payment method"),
+        "reference": _("Reference"),
+        "note": _("Note"),
+        "allocations": _("Allocated to"),
+        "instalments": _("Payment plan"),
+        "due_on": _("Due date"),
+        "kind": _("Invoice type"),
+        "number": _("Invoice number"),
+        "issued_on": _("Issued on"),
+        "title": _("Invoice title"),
+        "tax_id": _("Taxpayer ID"),
+        "reason": _("Reason"),
+    }
+
+
+def _field_label(field: str, labels: dict[str, str]) -> str | None:
+    """`instalments.2.due_on` reads as "Instalment 2 · Due date": a row's message alone would not say which row.
+    None for what is not a field on the panel (the contract itself)."""
+    parts = field.split(".")
+    if len(parts) == 3 and parts[0] == "instalments" and parts[1].isdigit() and parts[2] in labels:
+        return _("Instalment %(number)s · %(field)s") % {"number": parts[1], "field": labels[parts[2]]}
+    return labels.get(field)
+
+
 def _error_dict(section: str, exc: DomainError) -> dict[str, Any]:
-    return {section: {"message": exc.message, "fields": {item.field: item.message for item in exc.errors}}}
+    """The section's error: its message, and each field's own message prefixed with the field's name."""
+    labels = _field_labels()
+    message = exc.message
+    problems: list[str] = []
+    for item in exc.errors:
+        label = _field_label(item.field, labels)
+        labelled = (
+            item.message if label is None else _("%(field)s: %(problem)s") % {"field": label, "problem": item.message}
+        )
+        if item.message == exc.message:
+            # A refusal about one field ("This field is required.") says which field in the headline.
+            message = labelled
+        else:
+            problems.append(labelled)
+    return {section: {"message": message, "problems": problems}}
 
 
 def _after_write(

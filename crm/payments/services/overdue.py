@@ -23,8 +23,8 @@ from crm.core.errors import PermissionDenied
 from crm.identity.models import Team, User
 from crm.notifications.models import NotificationKind
 from crm.notifications.services import Notice, notify
-from crm.payments.models import Instalment
-from crm.payments.selectors import RECEIVABLE_STATUSES, settings_get
+from crm.payments.models import RECEIVABLE_STATUSES, Instalment
+from crm.payments.selectors import settings_get
 
 SAMPLE = 5
 LIST_URL = "/payments/instalments/?overdue=1"

@@ -96,6 +96,30 @@ def test_panel_shows_the_refusal_next_to_the_form(org: Org) -> None:
     assert not Instalment.objects.filter(contract=contract).exists()
 
 
+def test_panel_refusals_name_the_row_and_the_field(org: Org) -> None:
+    contract = a_contract(org.rep_a1, amount="5000.00")
+    client = signed_in(org.rep_a1)
+
+    plan = client.post(
+        f"/payments/contract/{contract.pk}/plan/",
+        {
+            "version": "0",
+            "instalment_id": ["", ""],
+            "instalment_amount": ["2000", "3000"],
+            "instalment_due_on": ["2026-06-01", ""],
+            "instalment_note": ["", ""],
+        },
+        headers=HTMX,
+    )
+    a_plan(contract, ("5000.00", TODAY))
+    payment = a_payment(contract, "100.00")
+    reverse = client.post(f"/payments/{payment.pk}/reverse/", {"reason": " "}, headers=HTMX)
+
+    assert "第 2 期 · 截止日期：" in plan.content.decode()
+    assert "原因：" in reverse.content.decode()  # the one refused field is named in the headline
+    assert not Payment.objects.filter(reverses=payment).exists()
+
+
 def test_reverse_button_records_a_reversal(org: Org) -> None:
     contract = a_contract(org.rep_a1)
     a_plan(contract, ("100000.00", TODAY))
@@ -168,3 +192,20 @@ def test_settings_are_for_administrators(org: Org) -> None:
         "/payments/settings/", {"version": "1", "allow_invoice_over_contract": "on", "manager_overdue_days": "10"}
     )
     assert response.status_code == 302
+
+
+def test_a_drafts_plan_past_its_due_date_is_not_shown_overdue(org: Org) -> None:
+    # given a draft contract whose first instalment's date has passed, and a signed one alike
+    draft = a_contract(org.rep_a1, status=ContractStatus.DRAFT)
+    signed = a_contract(org.rep_a1)
+    for contract in (draft, signed):
+        a_plan(contract, ("100000.00", TODAY - dt.timedelta(days=3)))
+    client = signed_in(org.rep_a1)
+
+    # when the rep opens both contracts' payment panels
+    draft_page = client.get(f"/payments/contract/{draft.pk}/panel/").content.decode()
+    signed_page = client.get(f"/payments/contract/{signed.pk}/panel/").content.decode()
+
+    # then only the signed contract's instalment carries the overdue badge
+    assert 'data-testid="overdue"' not in draft_page
+    assert 'data-testid="overdue"' in signed_page
