@@ -18,7 +18,8 @@ Then it times, in-process:
 - `neglected-customer scan`: `customers_flag_neglected`, first and second run.
 
 Target: each scan under a minute. Timings are reported, not asserted. The SQLite file is deleted at
-the end unless `--keep`.
+the end unless `--keep`. `--seed-only` stops after seeding (and the refresh); `--reuse --reset` times the
+scans again on a kept database after deleting every flag and notice (a fresh first run).
 
     .venv/bin/python bench/stalled.py                                   # 1 M deals, 10 M follow-ups
     .venv/bin/python bench/stalled.py --customers 100000 --deals 100000 --follow-ups 1000000
@@ -198,10 +199,41 @@ def seed(customers: int, deals: int, follow_ups: int, results: dict[str, float])
         cursor.execute("ANALYZE")
 
 
-def time_scans(results: dict[str, float]) -> None:
+def refresh(results: dict[str, float]) -> None:
     from django.db import connection
 
     from crm.activities.services import last_follow_ups_refresh
+
+    with timed("last follow-up refresh (every customer)", results):
+        last_follow_ups_refresh()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def reset_flags() -> None:
+    """Back to "never checked" on a kept database, so a first run can be timed again on the same rows."""
+    from django.db import connection
+
+    from crm.notifications.models import Notification
+
+    print("resetting flags and notices …", flush=True)
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM deals_dealstall")
+        cursor.execute("DELETE FROM customers_neglectflag")
+    Notification.objects.all().delete()
+    vacuum()
+
+
+def vacuum() -> None:
+    from django.db import connection
+
+    # Dead row versions left by a reset would otherwise be the next run's cost, not the check's.
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "VACUUM")
+
+
+def time_scans(results: dict[str, float]) -> None:
     from crm.core.actors import system_actor
     from crm.customers.models import Customer
     from crm.customers.neglect import customers_flag_neglected
@@ -209,11 +241,6 @@ def time_scans(results: dict[str, float]) -> None:
     from crm.deals.stalling import deals_flag_stalled
     from crm.notifications.models import Notification
 
-    with timed("last follow-up refresh (every customer)", results):
-        last_follow_ups_refresh()
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     runs: list[tuple[str, Callable[[], Any]]] = [
         ("stalled-deal scan, first run", lambda: deals_flag_stalled(actor=system_actor("bench"))),
         ("stalled-deal scan, second run", lambda: deals_flag_stalled(actor=system_actor("bench"))),
@@ -225,8 +252,8 @@ def time_scans(results: dict[str, float]) -> None:
             summary = run()
         print(f"  {summary}", flush=True)
     print(
-        f"stalled deals: {Deal.objects.filter(stalled_since__isnull=False).count():,}; "
-        f"neglected customers: {Customer.objects.filter(neglected_since__isnull=False).count():,}; "
+        f"stalled deals: {Deal.objects.filter(stall__isnull=False).count():,}; "
+        f"neglected customers: {Customer.objects.filter(neglect_flag__isnull=False).count():,}; "
         f"notifications: {Notification.objects.count():,}",
         flush=True,
     )
@@ -240,6 +267,8 @@ def main() -> int:
     parser.add_argument("--db", type=Path, default=DEFAULT_DB)
     parser.add_argument("--keep", action="store_true", help="keep the SQLite file")
     parser.add_argument("--reuse", action="store_true", help="skip seeding: time the scans on a kept file")
+    parser.add_argument("--seed-only", action="store_true", help="seed and refresh the last follow-ups, no scans")
+    parser.add_argument("--reset", action="store_true", help="with --reuse: clear every flag and notice first")
     args = parser.parse_args()
 
     given = os.environ.get("DATABASE_URL", "")
@@ -271,7 +300,13 @@ def main() -> int:
                 cursor.execute("PRAGMA cache_size=-524288")  # 512 MiB for this connection
         if not args.reuse:
             seed(args.customers, args.deals, args.follow_ups, results)
-        time_scans(results)
+            refresh(results)
+            if connection.vendor == "postgresql":
+                vacuum()
+        if args.reset:
+            reset_flags()
+        if not args.seed_only:
+            time_scans(results)
         print("\n| step | seconds | target |\n|---|---:|---|")
         for label, seconds in results.items():
             target = ("met" if seconds <= TARGET_S else "missed") if "scan" in label else ""

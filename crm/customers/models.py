@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -111,10 +113,6 @@ class Customer(OwnedRecord):
     notes = models.TextField(_("notes"), blank=True, default="")
     # The latest live follow-up's time, kept by the activities services (this app sits below them).
     last_follow_up_at = models.DateTimeField(_("last follow-up"), null=True, blank=True, editable=False)
-    # Set by the neglect check (crm.customers.neglect) and cleared by a new follow-up.
-    neglected_since = models.DateTimeField(_("neglected since"), null=True, blank=True, editable=False)
-    neglect_owner_told_at = models.DateTimeField(null=True, blank=True, editable=False)
-    neglect_manager_told_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -144,27 +142,19 @@ class Customer(OwnedRecord):
             models.Index(
                 fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="customer_deleted_updated"
             ),
-            # "Neglected only": partial indexes hold just the flagged rows, in list order, for
-            # everyone, per owner (reps) and per team (managers).
-            models.Index(
-                fields=["-created_at", "-id"], condition=Q(neglected_since__isnull=False), name="customer_neglected"
-            ),
-            models.Index(
-                fields=["owner", "-created_at", "-id"],
-                condition=Q(neglected_since__isnull=False),
-                name="customer_neglected_owner",
-            ),
-            models.Index(
-                fields=["team", "-created_at", "-id"],
-                condition=Q(neglected_since__isnull=False),
-                name="customer_neglected_team",
-            ),
             # The neglect check: per grade, the customers whose last follow-up is older than a cutoff.
             models.Index(fields=["grade", "last_follow_up_at"], name="customer_grade_follow_up"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def neglected_since(self) -> dt.datetime | None:
+        """When the neglect check flagged this customer (None: not flagged). Lists select the flag with
+        the customer (`select_related("neglect_flag")`); elsewhere reading this costs one query."""
+        flag: NeglectFlag | None = getattr(self, "neglect_flag", None)
+        return flag.since if flag is not None else None
 
     @property
     def region(self) -> str:
@@ -220,6 +210,31 @@ class Contact(OwnedRecord):
 
     def __str__(self) -> str:
         return self.name
+
+
+class NeglectFlag(models.Model):
+    """A customer the neglect check (crm.customers.neglect) found without follow-up for too long.
+
+    A narrow table of its own rather than columns on the customer: flagging, clearing and marking
+    people told then write a row of four columns, not a new version of the wide customer row with
+    every one of its indexes (PostgreSQL cannot update a row in place when an indexed column
+    changes); a first run can flag most of a million customers.
+    """
+
+    customer = models.OneToOneField(
+        Customer, primary_key=True, on_delete=models.CASCADE, related_name="neglect_flag", verbose_name=_("customer")
+    )
+    since = models.DateTimeField(_("neglected since"))
+    # None until the check has told the owner (again after a handover) and the team's managers.
+    owner_told_at = models.DateTimeField(null=True, blank=True)
+    manager_told_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("neglected-customer flag")
+        verbose_name_plural = _("neglected-customer flags")
+
+    def __str__(self) -> str:
+        return f"neglect flag {self.customer_id}"
 
 
 class NeglectSettings(TimeStampedModel):

@@ -1,9 +1,11 @@
 """Neglected customers (久未跟进): no follow-up for more days than their grade allows.
 
 The check runs as the scheduled job `flag_neglected_customers` (config/schedule.py) and mirrors the
-stalled-deal check (crm/deals/stalling.py): bulk UPDATEs per grade guarded by the flag columns, so a
-second run changes nothing and tells nobody twice. Owners are told when a customer is flagged, their
-team's managers once it has stayed flagged for `manager_after_days` more days.
+stalled-deal check (crm/deals/stalling.py): the flags live in their own narrow table (`NeglectFlag`),
+written set-based (one INSERT … SELECT per grade, one DELETE for the recovered), and the "told" marks
+guard the notices, so a second run changes nothing and tells nobody twice. Owners are told when a
+customer is flagged (a new owner again after a handover), their team's managers once it has stayed
+flagged for `manager_after_days` more days.
 
 `Customer.last_follow_up_at` is kept by the activities services, which sit above this app; whenever
 they change it they call `customers_neglect_recheck`, so a new follow-up clears the flag at once.
@@ -17,8 +19,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -28,7 +31,8 @@ from crm.audit.services import audit_record, diff, snapshot
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import FieldError, PermissionDenied, ValidationFailed
-from crm.customers.models import Customer, Grade, NeglectSettings
+from crm.core.set_writes import delete_selected, insert_selected
+from crm.customers.models import Customer, Grade, NeglectFlag, NeglectSettings
 from crm.identity.models import User
 from crm.identity.rights import can_manage_org
 from crm.notifications.models import NotificationKind
@@ -119,32 +123,48 @@ def _grade_conditions(settings: NeglectSettings, now: dt.datetime) -> list[Q]:
 
 
 def _apply(customers: QuerySet[Customer], settings: NeglectSettings, now: dt.datetime) -> tuple[int, int]:
-    """Flag the newly neglected among `customers` and clear the recovered ones: (flagged, cleared)."""
+    """Flag the newly neglected among `customers` and clear the recovered ones: (flagged, cleared).
+
+    One INSERT … SELECT per grade and one DELETE: the customer rows themselves are not written.
+    """
     conditions = _grade_conditions(settings, now)
+    since = connection.ops.adapt_datetimefield_value(now)
     flagged = 0
     any_condition = Q(pk__in=[])
     for condition in conditions:
         any_condition |= condition
-        flagged += customers.filter(condition, neglected_since__isnull=True).update(neglected_since=now)
-    cleared = (
-        customers.filter(neglected_since__isnull=False)
-        .exclude(any_condition)
-        .update(neglected_since=None, neglect_owner_told_at=None, neglect_manager_told_at=None)
-    )
+        # Customers flagged already are skipped (they keep their first `since`).
+        flagged += insert_selected(
+            NeglectFlag,
+            "customer_id",
+            customers.filter(condition),
+            {"since": since, "owner_told_at": None, "manager_told_at": None},
+        )
+    recovered = customers.filter(Exists(NeglectFlag.objects.filter(customer=OuterRef("pk")))).exclude(any_condition)
+    cleared = delete_selected(NeglectFlag, "customer_id", recovered)
     return flagged, cleared
 
 
 def customers_neglect_recheck(*, customer_ids: Iterable[int], moment: dt.datetime | None = None) -> None:
-    """Re-evaluate these customers after their follow-ups changed (a follow-up logged, deleted, moved).
+    """Re-evaluate these customers after their follow-ups or grade changed (a follow-up logged, deleted,
+    moved; a new grade with another threshold).
 
-    Called by the activities services in their transaction: a new follow-up clears the flag at once,
-    deleting the only recent one raises it again; the scheduled check tells the people.
+    Called by the services in their transaction: a new follow-up clears the flag at once, deleting
+    the only recent one raises it again; the scheduled check tells the people.
     """
     ids = sorted(set(customer_ids))
     settings = neglect_settings_get()
     now = moment or clock.now()
     for start in range(0, len(ids), CHUNK):
         _apply(Customer.objects.filter(pk__in=ids[start : start + CHUNK]), settings, now)
+
+
+def customers_neglect_owner_changed(*, customer_ids: Iterable[int]) -> None:
+    """After a handover the new owner has not been told about an already flagged customer: the next
+    check tells them (and only them; the managers' mark stays, the team's managers were told)."""
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), CHUNK):
+        NeglectFlag.objects.filter(customer_id__in=ids[start : start + CHUNK]).update(owner_told_at=None)
 
 
 def customers_flag_neglected(*, actor: Actor, moment: dt.datetime | None = None) -> NeglectSummary:
@@ -168,53 +188,43 @@ def _notice(names: list[str], count: int, title: object, url: str) -> Notice:
     return Notice(kind=NotificationKind.NEGLECTED_CUSTOMERS, title=title, body=body, url=url)
 
 
-def _mark(ids: list[int], **told: dt.datetime) -> None:
-    for start in range(0, len(ids), CHUNK):
-        Customer.objects.filter(pk__in=ids[start : start + CHUNK]).update(**told)
+def _groups(customers: QuerySet[Customer], group: str) -> tuple[dict[int, int], dict[int, list[str]]]:
+    """Count per `group` (owner_id or team_id) and its first names in list order, computed by the
+    database: two small result sets instead of every flagged row streamed into Python."""
+    counts = {
+        key: count
+        for key, count in customers.order_by().values_list(group).annotate(count=Count("pk"))
+        if key is not None
+    }
+    ranked = customers.annotate(
+        rank=Window(RowNumber(), partition_by=[F(group)], order_by=[F("created_at").asc(), F("id").asc()])
+    ).filter(rank__lte=SAMPLE)
+    names: dict[int, list[str]] = defaultdict(list)
+    for key, name, _rank in ranked.order_by(group, "created_at", "id").values_list(group, "name", "rank"):
+        if key is not None:
+            names[key].append(name)
+    return counts, names
 
 
 def _tell_owners(now: dt.datetime) -> int:
-    waiting = (
-        Customer.objects.filter(neglected_since__isnull=False, neglect_owner_told_at__isnull=True)
-        .order_by("owner_id", "created_at", "id")
-        .values_list("pk", "owner_id", "name")
-    )
-    ids: list[int] = []
-    names: dict[int, list[str]] = defaultdict(list)
-    counts: dict[int, int] = defaultdict(int)
-    for pk, owner_id, name in waiting.iterator(chunk_size=CHUNK):
-        ids.append(pk)
-        counts[owner_id] += 1
-        if counts[owner_id] <= SAMPLE:
-            names[owner_id].append(name)
+    untold = NeglectFlag.objects.filter(owner_told_at__isnull=True)
+    waiting = Customer.objects.filter(Exists(untold.filter(customer=OuterRef("pk"))))
+    counts, names = _groups(waiting, "owner_id")
     owners = list(User.objects.filter(pk__in=list(counts), is_active=True))
     for owner in owners:
         count = counts[owner.pk]
         title = format_lazy(_("{count} of your customers have had no follow-up for too long"), count=count)
         notify([owner], _notice(names[owner.pk], count, title, LIST_URL))
-    _mark(ids, neglect_owner_told_at=now)
+    # Deleted customers keep their flag (as they keep their other columns) but nobody hears about them.
+    untold.filter(customer__in=Customer.objects.all()).update(owner_told_at=now)
     return len(owners)
 
 
 def _tell_managers(now: dt.datetime, settings: NeglectSettings) -> int:
-    overdue = (
-        Customer.objects.filter(
-            neglected_since__lt=now - dt.timedelta(days=settings.manager_after_days),
-            neglect_manager_told_at__isnull=True,
-        )
-        .order_by("team_id", "created_at", "id")
-        .values_list("pk", "team_id", "name")
+    overdue = NeglectFlag.objects.filter(
+        since__lt=now - dt.timedelta(days=settings.manager_after_days), manager_told_at__isnull=True
     )
-    ids: list[int] = []
-    names: dict[int, list[str]] = defaultdict(list)
-    counts: dict[int, int] = defaultdict(int)
-    for pk, team_id, name in overdue.iterator(chunk_size=CHUNK):
-        ids.append(pk)
-        if team_id is None:
-            continue
-        counts[team_id] += 1
-        if counts[team_id] <= SAMPLE:
-            names[team_id].append(name)
+    counts, names = _groups(Customer.objects.filter(Exists(overdue.filter(customer=OuterRef("pk")))), "team_id")
     managers = User.objects.filter(team_id__in=list(counts), is_team_manager=True, is_active=True)
     told = 0
     for manager in managers:
@@ -223,7 +233,7 @@ def _tell_managers(now: dt.datetime, settings: NeglectSettings) -> int:
         title = format_lazy(_("{count} customers of your team have had no follow-up for days"), count=count)
         notify([manager], _notice(names[team_id], count, title, f"{LIST_URL}&team={team_id}"))
         told += 1
-    _mark(ids, neglect_manager_told_at=now)
+    overdue.filter(customer__in=Customer.objects.all()).update(manager_told_at=now)
     return told
 
 

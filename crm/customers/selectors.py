@@ -105,12 +105,12 @@ def customer_list(*, viewer: Actor, filters: CustomerFilters) -> QuerySet[Custom
     if filters.city:
         customers = customers.filter(city=filters.city)
     if filters.neglected:
-        # Answered from the partial indexes that hold only flagged customers.
-        customers = customers.filter(neglected_since__isnull=False)
+        # Flags live in their own table (crm.customers.neglect); usually a small share of customers.
+        customers = customers.filter(neglect_flag__isnull=False)
     customers = _date_ranges(customers, filters)
     if filters.q:
         customers = search_filter(customers, filters.q)
-    return customers.select_related("owner", "team")
+    return customers.select_related("owner", "team", "neglect_flag")
 
 
 def customer_page(
@@ -137,7 +137,9 @@ def customer_export_rows(*, viewer: Actor, filters: CustomerFilters) -> Iterator
 def customer_get(*, viewer: Actor, customer_id: int, include_deleted: bool = False) -> Customer:
     """One customer `viewer` may see, or NotFound (also when it exists but is hidden)."""
     manager = Customer.all_objects if include_deleted else Customer.objects
-    customer = manager.select_related("owner", "team").prefetch_related("tags").filter(pk=customer_id).first()
+    customer = (
+        manager.select_related("owner", "team", "neglect_flag").prefetch_related("tags").filter(pk=customer_id).first()
+    )
     return require_visible(viewer, customer)
 
 

@@ -23,6 +23,7 @@ from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.duplicates.sources import source_of
 from crm.customers.events import CustomersHandedOver
 from crm.customers.models import Contact, Customer, OwnedRecord, Tag
+from crm.customers.neglect import customers_neglect_owner_changed, customers_neglect_recheck
 from crm.customers.presentation import conflict_rows
 from crm.customers.validation import clean_fields, contact_cleaners, customer_cleaners
 from crm.identity.models import User
@@ -194,9 +195,22 @@ def customer_update(
             )
         if after["tags"] != before["tags"]:
             customer.tags.set(tags)
+        _neglect_follows(
+            owner_changed=[customer.pk] if "owner" in fields and before["owner"] != customer.owner_id else [],
+            grade_changed=[customer.pk] if "grade" in fields and before["grade"] != customer.grade else [],
+        )
         if "owner" in fields and before["owner"] != customer.owner_id:
             publish_on_commit(CustomersHandedOver(customer_ids=(customer.pk,), owner_id=customer.owner_id))
     return customer
+
+
+def _neglect_follows(*, owner_changed: list[int], grade_changed: list[int]) -> None:
+    """Keep the neglect flags right after a change: a new owner hears about an already flagged
+    customer at the next check, and a new grade (another threshold) flags or clears it at once."""
+    if owner_changed:
+        customers_neglect_owner_changed(customer_ids=owner_changed)
+    if grade_changed:
+        customers_neglect_recheck(customer_ids=grade_changed)
 
 
 def _set_binned[R: (Customer, Contact)](actor: Actor, model: type[R], record_id: int, *, binned: bool) -> R:
@@ -669,13 +683,20 @@ def customer_create_many(*, actor: Actor, drafts: Sequence[dict[str, Any]]) -> l
 
 def customer_update_many(*, actor: Actor, changes: Sequence[tuple[Customer, dict[str, Any]]]) -> list[dict[str, Any]]:
     """Change customers read earlier with cleaned values; returns the old values per customer."""
-    return owned_update_many(
-        actor=actor,
-        model=Customer,
-        changes=changes,
-        derive=_customer_derive,
-        derived_columns=["search_text", "name_key"],
-    )
+    with transaction.atomic():
+        before_all = owned_update_many(
+            actor=actor,
+            model=Customer,
+            changes=changes,
+            derive=_customer_derive,
+            derived_columns=["search_text", "name_key"],
+        )
+        pairs = list(zip((record.pk for record, _values in changes), before_all, strict=True))
+        _neglect_follows(
+            owner_changed=[pk for pk, before in pairs if "owner" in before],
+            grade_changed=[pk for pk, before in pairs if "grade" in before],
+        )
+    return before_all
 
 
 def customer_delete_many(*, actor: Actor, versions: dict[int, int]) -> int:

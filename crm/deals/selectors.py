@@ -174,11 +174,11 @@ def deal_list(*, viewer: Actor, filters: DealFilters) -> QuerySet[Deal]:
         if months is not None:
             deals = deals.filter(expected_close_on__gte=months[0], expected_close_on__lt=months[1])
     if filters.stalled:
-        deals = deals.filter(stalled_since__isnull=False)
+        deals = deals.filter(stall__isnull=False)
     if filters.q:
         deals = search_filter(deals, filters.q)
     # Not the pipeline: joining it first makes SQLite give up the pipeline/amount index.
-    return deals.select_related("owner", "team", "customer", "stage")
+    return deals.select_related("owner", "team", "customer", "stage", "stall")
 
 
 def deal_page(*, viewer: Actor, filters: DealFilters, cursor: str | None, size: int) -> Page[Deal]:
@@ -201,7 +201,7 @@ def deal_get(*, viewer: Actor, deal_id: int, include_deleted: bool = False) -> D
     """One deal `viewer` may see, or NotFound (also when it exists but is hidden)."""
     manager = Deal.all_objects if include_deleted else Deal.objects
     deal = (
-        manager.select_related("owner", "team", "customer", "stage", "pipeline", "close_reason", "source_lead")
+        manager.select_related("owner", "team", "customer", "stage", "pipeline", "close_reason", "source_lead", "stall")
         .filter(pk=deal_id)
         .first()
     )
@@ -278,7 +278,7 @@ def board_totals(*, viewer: Actor, filters: DealFilters) -> dict[int, ColumnTota
 def board_column(*, viewer: Actor, filters: DealFilters, stage: Stage, cursor: str | None, size: int) -> Page[Deal]:
     """The first (or next) cards of one column, biggest deals first."""
     deals = deal_list(viewer=viewer, filters=filters).filter(stage=stage).select_related(None)
-    deals = deals.select_related("owner", "customer")
+    deals = deals.select_related("owner", "customer", "stall")
     return paginate(deals, sort=BOARD_SORT, cursor=cursor, size=size)
 
 

@@ -28,6 +28,7 @@ from crm.deals.models import (
     Deal,
     DealCollaborator,
     DealContact,
+    DealStall,
     Objection,
     ObjectionOutcome,
     ObjectionType,
@@ -450,15 +451,12 @@ def deal_move(
             "competitor": competitor.strip()[:100] if to_stage.kind == StageKind.LOST else "",
             "close_note": close_note.strip()[:500] if is_closing else "",
             "updated_at": now,
-            # A move restarts the clock: the deal is no longer stalled (the hourly job may flag it anew).
-            "stalled_since": None,
-            "stall_reason": "",
-            "stall_owner_told_at": None,
-            "stall_manager_told_at": None,
         }
         updated = Deal.all_objects.filter(pk=deal.pk, version=version).update(**columns, version=F("version") + 1)
         if updated == 0:
             raise _conflict(deal.pk)
+        # A move restarts the clock: the deal is no longer stalled (the hourly job may flag it anew).
+        DealStall.objects.filter(deal_id=deal.pk).delete()
         from_stage = deal.stage
         StageChange.objects.create(
             deal=deal,

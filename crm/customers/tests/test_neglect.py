@@ -13,7 +13,7 @@ from conftest import Org
 from crm.audit.models import AuditEntry, Verb
 from crm.core.actors import system_actor
 from crm.core.errors import PermissionDenied, ValidationFailed
-from crm.customers.models import Customer, NeglectSettings
+from crm.customers.models import Customer, NeglectFlag, NeglectSettings
 from crm.customers.neglect import (
     customers_flag_neglected,
     customers_neglect_recheck,
@@ -41,7 +41,7 @@ def created(owner: object, **values: object) -> Customer:
 
 
 def flagged_names() -> list[str]:
-    return sorted(Customer.objects.filter(neglected_since__isnull=False).values_list("name", flat=True))
+    return sorted(Customer.objects.filter(neglect_flag__isnull=False).values_list("name", flat=True))
 
 
 def notices() -> list[tuple[int, str, str, str]]:
@@ -147,13 +147,9 @@ def test_a_recovered_customer_is_cleared_and_told_afresh_when_it_goes_quiet_agai
     Customer.objects.filter(pk=customer.pk).update(last_follow_up_at=START + dt.timedelta(days=9))
     with time_machine.travel(START + dt.timedelta(days=9), tick=False):
         customers_neglect_recheck(customer_ids=[customer.pk])
-    # then the flag and its notices are cleared at once
-    cleared = Customer.objects.get(pk=customer.pk)
-    assert (cleared.neglected_since, cleared.neglect_owner_told_at, cleared.neglect_manager_told_at) == (
-        None,
-        None,
-        None,
-    )
+    # then the flag and its "told" marks are cleared at once
+    assert Customer.objects.get(pk=customer.pk).neglected_since is None
+    assert not NeglectFlag.objects.filter(customer=customer).exists()
     # and when it goes quiet again, the owner is told again
     run(17)
     assert len(notices()) == 2
@@ -310,3 +306,71 @@ def test_the_api_filters_neglected_customers_and_says_since_when(org: Org) -> No
     assert [(item["name"], item["neglected_since"], item["last_follow_up_at"]) for item in body["items"]] == [
         ("华信科技", "2026-03-10T02:00:00Z", None)
     ]
+
+
+# Handovers and grade changes --------------------------------------------------------------------
+
+
+def test_a_handover_tells_the_new_owner_at_the_next_run_and_nobody_twice(org: Org) -> None:
+    from crm.customers.services import customer_update
+
+    customer = created(org.rep_a1, name="华信科技", grade="A")
+    run(8)
+    # when the flagged customer is handed over to rep_a2 (rep_a1 was told already)
+    with time_machine.travel(START + dt.timedelta(days=8, hours=2), tick=False):
+        customer_update(
+            actor=org.actor(org.admin),
+            customer_id=customer.pk,
+            version=Customer.objects.get(pk=customer.pk).version,
+            values={"owner_id": org.rep_a2.pk},
+        )
+    run(9)
+    run(10)
+    # then the new owner hears about it once, the old one is not told again, and it stays flagged since day 8
+    assert [(recipient, body) for recipient, _title, body, _url in notices()] == [
+        (org.rep_a1.pk, "华信科技"),
+        (org.rep_a2.pk, "华信科技"),
+    ]
+    assert Customer.objects.get(pk=customer.pk).neglected_since == START + dt.timedelta(days=8)
+
+
+def test_a_new_grade_flags_or_clears_at_once(org: Org) -> None:
+    from crm.customers.services import customer_update
+
+    quiet = created(org.rep_a1, name="华信科技", grade="C")
+    flagged = created(org.rep_a1, name="星河数据", grade="A")
+    run(10)
+    assert flagged_names() == ["星河数据"]
+
+    def regrade(customer: Customer, grade: str) -> None:
+        with time_machine.travel(START + dt.timedelta(days=10, hours=1), tick=False):
+            customer_update(
+                actor=org.actor(org.rep_a1),
+                customer_id=customer.pk,
+                version=Customer.objects.get(pk=customer.pk).version,
+                values={"grade": grade},
+            )
+
+    # when the C customer (30 days) becomes A (7 days) and the A one becomes C, before the next run
+    regrade(quiet, "A")
+    regrade(flagged, "C")
+    # then the flags follow the new thresholds at once; the owner hears about the new one at the next run
+    assert flagged_names() == ["华信科技"]
+    run(10.5)
+    assert [body for _recipient, _title, body, _url in notices()] == ["星河数据", "华信科技"]
+
+
+def test_bulk_updates_follow_handovers_and_grades_too(org: Org) -> None:
+    from crm.customers.services import customer_update_many
+
+    handed = created(org.rep_a1, name="华信科技", grade="A")
+    regraded = created(org.rep_a1, name="星河数据", grade="A")
+    run(8)
+    records = {c.pk: c for c in Customer.objects.filter(pk__in=[handed.pk, regraded.pk])}
+    with time_machine.travel(START + dt.timedelta(days=8, hours=1), tick=False):
+        customer_update_many(
+            actor=org.actor(org.admin),
+            changes=[(records[handed.pk], {"owner_id": org.rep_a2.pk}), (records[regraded.pk], {"grade": "C"})],
+        )
+    assert flagged_names() == ["华信科技"]
+    assert NeglectFlag.objects.get(customer=handed).owner_told_at is None

@@ -11,7 +11,7 @@ from conftest import Org
 from crm.activities.services import activity_create
 from crm.core.actors import system_actor
 from crm.core.errors import PermissionDenied
-from crm.deals.models import Deal, Stage, StallReason
+from crm.deals.models import Deal, DealStall, Stage, StallReason
 from crm.deals.stalling import deals_flag_stalled
 from crm.deals.tasks import flag_stalled_deals
 from crm.deals.tests.factories import a_deal, stage_named
@@ -41,7 +41,8 @@ def test_a_deal_longer_in_its_stage_than_expected_is_flagged_and_its_owner_told_
     # then the deal is stalled since day 11 for overdue time in stage, and rep_a1 was told once
     flagged = Deal.objects.get(pk=deal.pk)
     assert flagged.stalled_since == START + dt.timedelta(days=11)
-    assert flagged.stall_reason == StallReason.STAGE_OVERDUE
+    assert flagged.stalled is not None
+    assert flagged.stalled.reason == StallReason.STAGE_OVERDUE
     [notice] = Notification.objects.filter(kind=NotificationKind.STALLED_DEALS)
     assert (notice.recipient_id, notice.title, notice.body) == (org.rep_a1.pk, "你有 1 个商机停滞", "智慧园区二期")
 
@@ -51,14 +52,14 @@ def test_no_follow_up_for_the_stages_days_stalls_a_deal_and_a_follow_up_clears_i
     with time_machine.travel(START, tick=False):
         deal = a_deal(org.rep_a1)
     run(8)
-    assert Deal.objects.get(pk=deal.pk).stall_reason == StallReason.NO_FOLLOW_UP
+    assert DealStall.objects.get(deal=deal).reason == StallReason.NO_FOLLOW_UP
     # when the rep logs a follow-up on the customer
     with time_machine.travel(START + dt.timedelta(days=9), tick=False):
         activity_create(actor=org.actor(org.rep_a1), values={"customer_id": deal.customer_id, "content": "电话回访"})
     run(9.5)
     # then the flag is gone, and would be raised afresh (and told afresh) next time
-    cleared = Deal.objects.get(pk=deal.pk)
-    assert (cleared.stalled_since, cleared.stall_reason, cleared.stall_owner_told_at) == (None, "", None)
+    assert Deal.objects.get(pk=deal.pk).stalled_since is None
+    assert not DealStall.objects.filter(deal=deal).exists()
 
 
 def test_managers_are_told_after_the_grace_days(org: Org, settings: object) -> None:
@@ -100,6 +101,9 @@ def test_the_scheduled_job_and_the_board_badge(org: Org) -> None:
     client.force_login(org.rep_a1)
     body = client.get("/deals/").content.decode()
     assert 'data-testid="stalled"' in body
+    assert 'title="在当前阶段停留超过预期天数"' in body
+    deal = Deal.objects.get(name="停滞的项目")
+    assert "停滞 · 在当前阶段停留超过预期天数" in client.get(f"/deals/{deal.pk}/").content.decode()
 
 
 def test_moving_a_stalled_deal_clears_the_flag_at_once(org: Org) -> None:
@@ -119,8 +123,8 @@ def test_moving_a_stalled_deal_clears_the_flag_at_once(org: Org) -> None:
             stage_id=stage_named("需求确认").pk,
             override_reason="客户已确认需求",
         )
-    moved.refresh_from_db()
-    assert (moved.stalled_since, moved.stall_reason, moved.stall_owner_told_at) == (None, "", None)
+    assert Deal.objects.get(pk=moved.pk).stalled_since is None
+    assert not DealStall.objects.filter(deal=deal).exists()
 
 
 def test_the_list_filters_stalled_deals(org: Org) -> None:
