@@ -178,3 +178,20 @@ class DropSearchIndex(CreateSearchIndex):
 
     def describe(self) -> str:
         return f"Set aside the search index on {self.table}.search_text"
+
+
+class RestoreSearchIndex(DropSearchIndex):
+    """The closing half of a DropSearchIndex: SQLite's index comes back after the table rebuild.
+
+    PostgreSQL never set its index aside, so this does nothing there either way; a plain
+    CreateSearchIndex would drop PostgreSQL's index when the migration is reversed.
+    """
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        super().database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"Restore the search index on {self.table}.search_text after a table rebuild"

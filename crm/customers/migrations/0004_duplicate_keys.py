@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from crm.core.search import CreateSearchIndex, DropSearchIndex
+from crm.core.search import DropSearchIndex, RestoreSearchIndex
 
 
 class Migration(migrations.Migration):
@@ -59,6 +59,6 @@ class Migration(migrations.Migration):
             model_name="customer",
             index=models.Index(fields=["email", "id"], name="customer_email"),
         ),
-        CreateSearchIndex(table="customers_customer"),
-        CreateSearchIndex(table="customers_contact"),
+        RestoreSearchIndex(table="customers_customer"),
+        RestoreSearchIndex(table="customers_contact"),
     ]

@@ -5,7 +5,7 @@
 from django.conf import settings
 from django.db import migrations, models
 
-from crm.core.search import CreateSearchIndex, DropSearchIndex
+from crm.core.search import DropSearchIndex, RestoreSearchIndex
 
 
 class Migration(migrations.Migration):
@@ -61,5 +61,5 @@ class Migration(migrations.Migration):
                 condition=models.Q(("stalled_since__isnull", False)), fields=["stalled_since"], name="deal_stalled"
             ),
         ),
-        CreateSearchIndex(table="deals_deal"),
+        RestoreSearchIndex(table="deals_deal"),
     ]

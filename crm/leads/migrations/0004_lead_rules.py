@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-from crm.core.search import CreateSearchIndex, DropSearchIndex
+from crm.core.search import DropSearchIndex, RestoreSearchIndex
 
 
 class Migration(migrations.Migration):
@@ -299,5 +299,5 @@ class Migration(migrations.Migration):
             model_name="assignmentmember",
             constraint=models.UniqueConstraint(fields=("rule", "user"), name="assignment_member_unique"),
         ),
-        CreateSearchIndex(table="leads_lead"),
+        RestoreSearchIndex(table="leads_lead"),
     ]
