@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_change, can_see, masks_contact_info
@@ -390,7 +391,7 @@ def _note(candidate: Candidate) -> str:
     return _("Looks like a %(kind)s owned by %(owner)s since %(since)s.") % {
         "kind": _kind_label(candidate.object_type),
         "owner": candidate.owner_name,
-        "since": candidate.owner_since.date().isoformat(),
+        "since": timezone.localdate(candidate.owner_since).isoformat(),
     }
 
 

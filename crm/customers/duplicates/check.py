@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -61,7 +62,7 @@ def candidate_out(candidate: Candidate) -> dict[str, Any]:
         "reasons": candidate.reasons,
         "visible": candidate.visible,
         "owner": candidate.owner_name,
-        "owner_since": candidate.owner_since.date().isoformat(),
+        "owner_since": timezone.localdate(candidate.owner_since).isoformat(),
     }
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_see
@@ -53,7 +54,7 @@ class Candidate:
             return f"{self.name} ({self.score}): {'; '.join(self.reasons)}"
         return _("owned by %(owner)s since %(since)s") % {
             "owner": self.owner_name,
-            "since": self.owner_since.date().isoformat(),
+            "since": timezone.localdate(self.owner_since).isoformat(),
         }
 
 

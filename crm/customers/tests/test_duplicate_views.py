@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from django.test import Client
+from django.utils import timezone
 
 from conftest import Org
 from crm.core.actors import api_actor
@@ -79,7 +80,7 @@ def test_the_live_check_shows_masked_candidates_and_tells_nobody(org: Org) -> No
     body = response.content.decode()
     assert 'data-testid="masked-candidate"' in body
     assert "刘洋" in body
-    assert hidden.created_at.date().isoformat() in body
+    assert timezone.localdate(hidden.created_at).isoformat() in body
     assert BYTEDANCE not in body
     assert f"/customers/{hidden.pk}/" not in body
     assert Notification.objects.count() == 0

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from conftest import Org
 from crm.customers.duplicates.lookup import duplicate_candidates
@@ -108,7 +108,7 @@ def test_a_record_the_viewer_may_not_see_shows_only_owner_and_date(org: Org) -> 
     [candidate] = found
     assert (candidate.visible, candidate.record_id, candidate.name, candidate.reasons) == (False, None, "", [])
     assert candidate.score == 90
-    assert candidate.summary == f"owned by 刘洋 since {hidden.created_at.date().isoformat()}"
+    assert candidate.summary == f"owned by 刘洋 since {timezone.localdate(hidden.created_at).isoformat()}"
 
 
 def test_lookup_is_a_few_indexed_queries_and_skips_the_record_itself(org: Org) -> None:

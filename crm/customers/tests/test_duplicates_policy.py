@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from conftest import Org
 from crm.customers.duplicates.check import DuplicatesFound, policies
@@ -170,7 +170,7 @@ def test_a_hidden_match_is_masked_and_its_owner_told_once_per_attempt(org: Org) 
         "reasons": [],
         "visible": False,
         "owner": "刘洋",
-        "owner_since": hidden.created_at.date().isoformat(),
+        "owner_since": timezone.localdate(hidden.created_at).isoformat(),
     }
     # and the owner gets one notice for the one attempt, in their language
     [notice] = Notification.objects.filter(recipient=org.rep_n1)

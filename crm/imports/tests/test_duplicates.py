@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import Org
 from crm.customers.models import Contact, Customer, DuplicateMode, DuplicatePolicy
@@ -134,7 +135,7 @@ def test_preview_and_dry_runs_notify_nobody(org: Org) -> None:
 
 
 def _today(org: Org) -> str:
-    return Customer.objects.get(owner=org.rep_b1).created_at.date().isoformat()
+    return timezone.localdate(Customer.objects.get(owner=org.rep_b1).created_at).isoformat()
 
 
 def test_the_block_policy_rejects_scored_matches_and_still_tells_the_owner(org: Org) -> None:
@@ -151,8 +152,9 @@ def test_the_block_policy_rejects_scored_matches_and_still_tells_the_owner(org: 
     )
 
     # then the match is rejected with the masked reason, the other created, and the owner told once
+    since = timezone.localdate(Contact.objects.get(name="陈静").created_at)
     assert [(item["row"], item["reason"]) for item in job.rejected] == [
-        (2, f"Looks like a contact owned by 王芳 since {Contact.objects.get(name='陈静').created_at.date()}.")
+        (2, f"Looks like a contact owned by 王芳 since {since}.")
     ]
     assert list(Contact.objects.filter(owner=org.rep_a1).values_list("name", flat=True)) == ["赵磊"]
     assert len(_collisions(org.rep_b1.pk)) == 1
