@@ -1,7 +1,7 @@
 """Tasks as an iCalendar (RFC 5545) feed that calendar apps subscribe to.
 
 Each open task is an event: a timed 30-minute event when it has a due time, otherwise an
-all-day event on its due date. Calendar apps show events reliably; most of them ignore VTODO entries.
+all-day event on its due date. Calendar apps show events reliably; most of them ignore iCalendar to-do items.
 """
 
 from __future__ import annotations
