@@ -53,6 +53,7 @@ from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.customers.models import Customer
+from crm.customers.selectors import customer_to_link
 from crm.customers.services import owner_resolve
 from crm.deals.models import StageKind
 from crm.deals.selectors import deal_get
@@ -107,16 +108,6 @@ def _locked_contract(actor: Actor, contract_id: int) -> Contract:
     contract = contract_get(viewer=actor, contract_id=contract_id, for_update=True)
     _require_change(actor, contract)
     return contract
-
-
-def _visible_customer(actor: Actor, customer_id: Any) -> Customer:
-    try:
-        customer = Customer.objects.filter(pk=int(customer_id)).first()
-    except (TypeError, ValueError):
-        customer = None
-    if customer is None or not can_see(actor, owner_id=customer.owner_id, team_id=customer.team_id):
-        raise invalid("customer", _("Choose a customer you can see."))
-    return customer
 
 
 def _check_external_id(external_id: str | None, exclude_pk: int | None) -> None:
@@ -245,7 +236,7 @@ def contract_create(*, actor: Actor, values: dict[str, Any]) -> Contract:
     cleaned = clean_contract(values, partial=False)
     lines = _clean_lines(values.get("lines"))
     with transaction.atomic():
-        customer = _visible_customer(actor, values.get("customer_id"))
+        customer = customer_to_link(viewer=actor, customer_id=values.get("customer_id"))
         return _create(actor, customer=customer, cleaned=cleaned, lines=lines, owner_id=values.get("owner_id"))
 
 

@@ -9,10 +9,12 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext as _
 
 from crm.access.visibility import require_visible, visible
 from crm.core.actors import Actor
 from crm.core.clock import day_start
+from crm.core.errors import FieldError, NotFound, ValidationFailed
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.search import search_filter
 from crm.customers.models import Contact, Customer, Tag
@@ -141,6 +143,22 @@ def customer_get(*, viewer: Actor, customer_id: int, include_deleted: bool = Fal
         manager.select_related("owner", "team", "neglect_flag").prefetch_related("tags").filter(pk=customer_id).first()
     )
     return require_visible(viewer, customer)
+
+
+def customer_to_link(*, viewer: Actor, customer_id: Any, field: str = "customer") -> Customer:
+    """The live customer a new record is to belong to, or a ValidationFailed naming `field`.
+
+    A hidden or unknown id reads as invalid input, not as "not found": the form names the field.
+    """
+    try:
+        customer = Customer.objects.filter(pk=int(customer_id)).first()
+    except (TypeError, ValueError):
+        customer = None
+    try:
+        return require_visible(viewer, customer)
+    except NotFound as exc:
+        message = _("Choose a customer you can see.")
+        raise ValidationFailed(message, errors=[FieldError(field=field, message=message)]) from exc
 
 
 def customer_choices(*, viewer: Actor, q: str, limit: int = 20) -> list[Customer]:

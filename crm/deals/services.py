@@ -10,14 +10,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
-from crm.access.visibility import can_see
 from crm.audit.models import Verb
 from crm.audit.services import audit_record, diff, save_versioned, snapshot
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from crm.core.search import build_search_text
-from crm.customers.models import Contact, Customer, DealRole
+from crm.customers.models import Contact, DealRole
+from crm.customers.selectors import customer_to_link
 from crm.customers.services import owner_resolve
 from crm.deals.errors import MoveRefused, StageRequirementsMissing
 from crm.deals.models import (
@@ -121,16 +121,6 @@ def _deal_search_text(deal: Deal, customer_name: str) -> str:
     return build_search_text(names=[deal.name, customer_name], others=[deal.external_id or ""])
 
 
-def _visible_customer(actor: Actor, customer_id: Any) -> Customer:
-    try:
-        customer = Customer.objects.filter(pk=int(customer_id)).first()
-    except (TypeError, ValueError):
-        customer = None
-    if customer is None or not can_see(actor, owner_id=customer.owner_id, team_id=customer.team_id):
-        raise _invalid("customer", _("Choose a customer you can see."))
-    return customer
-
-
 def _pipeline_of(pipeline_id: Any) -> Pipeline:
     if pipeline_id in (None, ""):
         pipeline = pipeline_default()
@@ -201,7 +191,7 @@ def deal_create(*, actor: Actor, values: dict[str, Any]) -> Deal:
         raise PermissionDenied(_("Sign in first."))
     cleaned = _clean(values, partial=False)
     with transaction.atomic():
-        customer = _visible_customer(actor, values.get("customer_id"))
+        customer = customer_to_link(viewer=actor, customer_id=values.get("customer_id"))
         pipeline = _pipeline_of(values.get("pipeline_id"))
         stage = Stage.objects.filter(pipeline=pipeline, kind=StageKind.OPEN).order_by("position").first()
         if stage is None:
