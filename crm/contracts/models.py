@@ -36,6 +36,11 @@ class Contract(SoftDeleteModel, VersionedModel, TimeStampedModel):
     status = models.CharField(_("status"), max_length=20, choices=ContractStatus, default=ContractStatus.DRAFT)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=Decimal(0))
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    # Running totals of the contract's payments and invoices, written only by crm.payments' services under
+    # this row's lock, so the receivables report reads one row per contract instead of summing the ledger;
+    # the payments property tests check they always equal the ledger sums.
+    collected = models.DecimalField(_("collected"), max_digits=16, decimal_places=2, default=Decimal(0), editable=False)
+    invoiced = models.DecimalField(_("invoiced"), max_digits=16, decimal_places=2, default=Decimal(0), editable=False)
     signed_on = models.DateField(_("sign date"), null=True, blank=True)
     starts_on = models.DateField(_("start date"), null=True, blank=True)
     ends_on = models.DateField(_("end date"), null=True, blank=True)
@@ -79,6 +84,13 @@ class Contract(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["signed_on", "id"], name="contract_signed_on"),
             models.Index(fields=["-amount", "-id"], name="contract_amount"),
             models.Index(fields=["deal"], condition=Q(deal__isnull=False), name="contract_deal"),
+            # Covers the receivables report: grouped by owner, team or customer, the signed contracts' sums
+            # come from the index alone, without reading the wide contract rows.
+            models.Index(
+                fields=["status", "owner", "team", "customer", "amount", "collected", "invoiced"],
+                condition=Q(deleted_at__isnull=True),
+                name="contract_receivables",
+            ),
             # The renewal and expiry jobs read only active contracts by end date.
             models.Index(
                 fields=["ends_on"],

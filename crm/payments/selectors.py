@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from crm.contracts.models import Contract, ContractStatus
@@ -398,26 +398,11 @@ def _receivable_contracts(viewer: Actor, filters: ReceivableFilters) -> QuerySet
     )
 
 
-def _receivable_ledger(viewer: Actor, filters: ReceivableFilters) -> Q:
-    """Ledger rows (instalments, payments, invoices) of the receivable contracts, as a join condition.
-
-    A join rather than `contract_id IN (subquery)`, so the database may start from the ledger's own
-    index (the open instalments by due date) and look each contract up by its key.
-    """
-    condition = _visible_q(viewer) & Q(contract__status__in=RECEIVABLE_STATUSES, contract__deleted_at__isnull=True)
-    if filters.owner_id:
-        condition &= Q(contract__owner_id=filters.owner_id)
-    if filters.team_id:
-        condition &= Q(contract__team_id__in=team_subtree_ids(filters.team_id))
-    if filters.customer_id:
-        condition &= Q(contract__customer_id=filters.customer_id)
-    return condition
-
-
 def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | None = None) -> Receivables:
     """Contracted, invoiced, collected, outstanding and overdue with ageing buckets, per group.
 
-    Four aggregate queries (contracts, invoices, payments, open instalments), each grouped in SQL;
+    Two aggregate queries, each grouped in SQL: the contracts with their running totals of collected
+    and invoiced money (kept by the services, see services/running_totals), and the open instalments;
     Python only merges the grouped rows.
     """
     day = today or clock.today()
@@ -429,25 +414,35 @@ def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | N
         return rows.setdefault(key, ReceivableRow(key=key))
 
     contracts = _receivable_contracts(viewer, filters)
-    for found in contracts.order_by().values(column).annotate(cents=CentsSum("amount")):
-        row(found[column]).contracted = from_cents(found["cents"])
-    ledger_key = f"contract__{column}"
-    in_scope = _receivable_ledger(viewer, filters)
-    for found in Invoice.objects.filter(in_scope).order_by().values(ledger_key).annotate(cents=CentsSum("amount")):
-        row(found[ledger_key]).invoiced = from_cents(found["cents"])
-    for found in Payment.objects.filter(in_scope).order_by().values(ledger_key).annotate(cents=CentsSum("amount")):
-        row(found[ledger_key]).collected = from_cents(found["cents"])
+    # Grouping on `+column` keeps SQLite from walking the contracts in that column's index order and
+    # fetching every row; it scans the covering `contract_receivables` index instead (3-5x faster). By
+    # contract, the primary key's own order is the fast path.
+    group = F("id") if column == "id" else UnaryPlus(column, output_field=BigIntegerField())
+    sums = contracts.order_by().annotate(group=group).values("group")
+    for found in sums.annotate(
+        contracted=CentsSum("amount"), invoiced=CentsSum("invoiced"), collected=CentsSum("collected")
+    ):
+        target = row(found["group"])
+        target.contracted = from_cents(found["contracted"])
+        target.invoiced = from_cents(found["invoiced"])
+        target.collected = from_cents(found["collected"])
     narrow = bool(contract_visibility_q(viewer)) or bool(filters.owner_id or filters.team_id or filters.customer_id)
-    for found in _ageing_rows(contracts, column, day, narrow=narrow):
-        target = row(found["grp"])
-        target.overdue = found["overdue"]
-        target.buckets = {bucket.key: found[bucket.key] for bucket in BUCKETS}
+    for aged in _ageing_rows(contracts, column, day, narrow=narrow):
+        target = row(aged["grp"])
+        target.overdue = aged["overdue"]
+        target.buckets = {bucket.key: aged[bucket.key] for bucket in BUCKETS}
     ordered = sorted(rows.values(), key=lambda r: (-r.outstanding, r.key or 0))
     shown = ordered[:REPORT_ROWS]
     _label(shown, group_by)
     return Receivables(
         group_by=group_by, rows=shown, total=_sum_rows(ordered), today=day, omitted=len(ordered) - len(shown)
     )
+
+
+class UnaryPlus(Func):
+    """`+column`: the same value, but not a column an index can be chosen for (SQLite's planner hint)."""
+
+    template = "(+%(expressions)s)"
 
 
 def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, narrow: bool) -> list[dict[str, Any]]:

@@ -25,6 +25,7 @@ from crm.payments.events import PaymentRecorded, PaymentReversed
 from crm.payments.models import Instalment, Payment, PaymentAllocation, PaymentMethod
 from crm.payments.selectors import COLLECTABLE_STATUSES, open_instalments, payment_get, plan_of
 from crm.payments.services.ledger_lock import lock_contract
+from crm.payments.services.running_totals import add_to_running_totals
 from crm.payments.validation import clean_choice, clean_day, clean_id, clean_money, clean_text, invalid
 
 
@@ -85,6 +86,7 @@ def payment_record(
         pairs = allocate(cleaned["amount"], open_instalments(contract_id=contract.pk), explicit)
         payment = Payment.objects.create(contract=contract, created_by_id=actor.user_id, **cleaned)
         _apply(payment, pairs)
+        add_to_running_totals(contract, collected=payment.amount)
         audit_record(
             actor=actor,
             verb=Verb.CREATE,
@@ -143,6 +145,7 @@ def payment_reverse(*, actor: Actor, payment_id: int, reason: Any = "") -> Payme
         except IntegrityError as exc:
             raise AlreadyReversed(_("This payment has been reversed already.")) from exc
         _apply(reversal, pairs)
+        add_to_running_totals(contract, collected=reversal.amount)
         audit_record(
             actor=actor,
             verb=Verb.CREATE,

@@ -20,8 +20,9 @@ from crm.core.events import publish_on_commit
 from crm.payments.errors import AlreadyReversed, InvoiceLimitExceeded
 from crm.payments.events import InvoiceIssued
 from crm.payments.models import Invoice, InvoiceKind
-from crm.payments.selectors import invoice_get, invoiced_total, settings_get
+from crm.payments.selectors import invoice_get, settings_get
 from crm.payments.services.ledger_lock import lock_contract
+from crm.payments.services.running_totals import add_to_running_totals
 from crm.payments.validation import clean_choice, clean_day, clean_money, clean_text
 
 # VAT invoices to companies carry the buyer's taxpayer ID (the unified social credit code).
@@ -65,7 +66,7 @@ def invoice_issue(*, actor: Actor, contract_id: int, values: Mapping[str, Any]) 
     cleaned = _clean_invoice(values)
     with transaction.atomic():
         contract = lock_contract(actor, contract_id)
-        invoiced = invoiced_total(contract_id=contract.pk)
+        invoiced = contract.invoiced  # read under the lock: every earlier invoice is counted
         if invoiced + cleaned["amount"] > contract.amount and not settings_get().allow_invoice_over_contract:
             message = _(
                 "Invoices would total %(total)s, more than the contract amount %(amount)s; at most %(left)s "
@@ -83,6 +84,7 @@ def invoice_issue(*, actor: Actor, contract_id: int, values: Mapping[str, Any]) 
                 invoice = Invoice.objects.create(contract=contract, created_by_id=actor.user_id, **cleaned)
         except IntegrityError as exc:
             raise _number_taken("number") from exc
+        add_to_running_totals(contract, invoiced=invoice.amount)
         audit_record(
             actor=actor,
             verb=Verb.CREATE,
@@ -121,6 +123,7 @@ def invoice_void(*, actor: Actor, invoice_id: int, reason: Any = "") -> Invoice:
                 )
         except IntegrityError as exc:
             raise AlreadyReversed(_("This invoice has been voided already.")) from exc
+        add_to_running_totals(contract, invoiced=entry.amount)
         audit_record(
             actor=actor,
             verb=Verb.CREATE,

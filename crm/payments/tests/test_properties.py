@@ -1,8 +1,9 @@
-"""Property-based: for any sequence of plan, pay, allocate and reverse operations the ledger reconciles.
+"""Property-based: for any sequence of plan, pay, allocate, reverse, invoice and void operations the ledger reconciles.
 
 Refusals (overpayment, collected amounts locked, already reversed) are legitimate outcomes; whatever
 happens, payments equal allocations, outstanding equals contracted minus collected, the ageing
-buckets add up to the overdue total, and nothing is negative.
+buckets add up to the overdue total, the contract's running totals equal its payments and invoices,
+and nothing is negative.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from conftest import Org
 from crm.contracts.models import Contract
 from crm.core.errors import DomainError
 from crm.payments.ageing import bucket_of
-from crm.payments.models import Instalment, Payment, PaymentAllocation, PaymentPlan
+from crm.payments.models import Instalment, Invoice, Payment, PaymentAllocation, PaymentPlan
 from crm.payments.selectors import ReceivableFilters, contract_totals, receivables
 from crm.payments.services.collection import payment_record, payment_reverse
+from crm.payments.services.invoicing import invoice_issue, invoice_void
 from crm.payments.services.plans import payment_plan_set
 from crm.payments.tests.conftest import TODAY
 from crm.payments.tests.factories import SYSTEM, a_contract
@@ -35,6 +37,8 @@ operation = st.one_of(
     st.tuples(st.just("plan"), st.lists(st.tuples(st.integers(1, 100), offsets), min_size=1, max_size=4)),
     st.tuples(st.just("pay"), cents, st.integers(0, 5), st.booleans()),
     st.tuples(st.just("reverse"), st.integers(0, 20)),
+    st.tuples(st.just("invoice"), cents),
+    st.tuples(st.just("void"), st.integers(0, 20)),
 )
 
 
@@ -80,6 +84,24 @@ def _reverse(contract_id: int, index: int) -> None:
         payment_reverse(actor=SYSTEM, payment_id=ids[index % len(ids)], reason="更正")
 
 
+def _invoice(contract_id: int, amount_cents: int) -> None:
+    values = {
+        "kind": "vat_normal",
+        "number": f"P{Invoice.objects.count():07d}",
+        "amount": str(Decimal(amount_cents) / 100),
+        "issued_on": TODAY.isoformat(),
+        "title": "上海星河数据科技有限公司",
+        "tax_id": "91310115MA1K3YJ25T",
+    }
+    invoice_issue(actor=SYSTEM, contract_id=contract_id, values=values)
+
+
+def _void(contract_id: int, index: int) -> None:
+    ids = list(Invoice.objects.filter(contract_id=contract_id).order_by("id").values_list("pk", flat=True))
+    if ids:
+        invoice_void(actor=SYSTEM, invoice_id=ids[index % len(ids)], reason="作废")
+
+
 def _total(values: Any) -> Decimal:
     """An exact Decimal sum in Python: the oracle the SQL sums are checked against."""
     return sum(values, ZERO)
@@ -98,7 +120,12 @@ def _check(contract_id: int, viewer: Any) -> None:
         if bucket_of((TODAY - item.due_on).days) is not None:
             overdue += item.outstanding
     contract = Contract.objects.get(pk=contract_id)
+    invoices = _total(Invoice.objects.filter(contract_id=contract_id).values_list("amount", flat=True))
+    # The running totals the receivables report reads equal the ledger they summarise.
+    assert (contract.collected, contract.invoiced) == (payments, invoices)
+    assert invoices <= contract.amount
     totals = contract_totals(contract=contract, today=TODAY)
+    assert totals.invoiced == invoices
     assert totals.collected == payments
     assert totals.outstanding == totals.contracted - totals.collected
     assert totals.outstanding >= 0
@@ -108,6 +135,7 @@ def _check(contract_id: int, viewer: Any) -> None:
     assert sum(row.bucket_values, ZERO) == row.overdue == overdue
     assert all(value >= 0 for value in [row.collected, row.outstanding, row.overdue, *row.bucket_values])
     assert row.outstanding == row.contracted - row.collected
+    assert (row.collected, row.invoiced) == (payments, invoices)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -126,8 +154,12 @@ def test_any_sequence_of_operations_keeps_the_ledger_reconciled(
                     _plan(contract.pk, contract.amount, args[0])
                 elif kind == "pay":
                     _pay(contract.pk, *args)
-                else:
+                elif kind == "reverse":
                     _reverse(contract.pk, *args)
+                elif kind == "invoice":
+                    _invoice(contract.pk, *args)
+                else:
+                    _void(contract.pk, *args)
             except DomainError:
                 pass
             _check(contract.pk, viewer)
