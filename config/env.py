@@ -16,6 +16,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 # The key a laptop install starts with; a production start refuses it.
 DEFAULT_SECRET_KEY = "insecure-development-key-change-me"  # noqa: S105
+# Where background jobs wait: the database (default), Redis for several workers, or nowhere (run at once).
+TASK_BACKENDS = ("database", "redis", "immediate")
 
 
 def _bool(name: str, default: bool) -> bool:
@@ -53,6 +55,7 @@ class Env:
     login_failure_limit: int
     login_failure_window_minutes: int
     task_backend: str
+    redis_url: str
 
     @classmethod
     def load(cls) -> Env:
@@ -61,6 +64,9 @@ class Env:
         if production and secret_key == DEFAULT_SECRET_KEY:
             raise ImproperlyConfigured("SECRET_KEY must be set to a long random value when CRM_PRODUCTION is true.")
         sqlite_file = BASE_DIR / "var" / "crm.sqlite3"
+        task_backend = os.environ.get("TASK_BACKEND") or "database"
+        if task_backend not in TASK_BACKENDS:
+            raise ImproperlyConfigured(f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}, got {task_backend!r}")
         return cls(
             debug=_bool("DEBUG", default=False),
             production=production,
@@ -74,5 +80,6 @@ class Env:
             default_from_email=os.environ.get("DEFAULT_FROM_EMAIL", "crm@localhost"),
             login_failure_limit=int(os.environ.get("LOGIN_FAILURE_LIMIT", "5")),
             login_failure_window_minutes=int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
-            task_backend=os.environ.get("TASK_BACKEND", "database"),
+            task_backend=task_backend,
+            redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
         )

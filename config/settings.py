@@ -111,13 +111,18 @@ def _database(url: str) -> dict[str, Any]:
 DATABASES = {"default": _database(ENV.database_url)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-TASKS = {
-    "default": {
-        "BACKEND": "django_tasks_db.DatabaseBackend"
-        if ENV.task_backend == "database"
-        else "django.tasks.backends.immediate.ImmediateBackend",
-    }
-}
+
+def _task_backend(name: str, redis_url: str) -> dict[str, Any]:
+    """`TASK_BACKEND`: jobs wait in the database (one machine, no broker) or in Redis (workers on
+    several machines, crm/core/rq_backend.py); `immediate` runs each job inside the request."""
+    if name == "redis":
+        return {"BACKEND": "crm.core.rq_backend.RedisTaskBackend", "OPTIONS": {"URL": redis_url}}
+    if name == "immediate":
+        return {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}
+    return {"BACKEND": "django_tasks_db.DatabaseBackend"}
+
+
+TASKS = {"default": _task_backend(ENV.task_backend, ENV.redis_url)}
 
 AUTH_USER_MODEL = "identity.User"
 AUTHENTICATION_BACKENDS = ["crm.identity.authentication.UsernameOrEmailBackend"]
