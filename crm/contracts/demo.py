@@ -48,7 +48,9 @@ def demo_contracts(rng: random.Random, *, count: int = DEMO_CONTRACTS) -> int:
     for index, deal in enumerate(deals):
         owner = _as(deal.owner)
         contract = contract_create_from_deal(actor=system_actor("demo"), deal_id=deal.pk)
-        signed = (deal.closed_at.date() if deal.closed_at else today) + dt.timedelta(days=rng.randint(1, 10))
+        # Signed a few days after the deal was won, and never in the future.
+        won_on = deal.closed_at.date() if deal.closed_at else today
+        signed = min(today, won_on + dt.timedelta(days=rng.randint(1, 10)))
         starts = signed + dt.timedelta(days=7)
         ends = starts + dt.timedelta(days=365 * rng.choice((1, 1, 3)) - 1)
         if index == 0:

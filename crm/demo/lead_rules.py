@@ -13,6 +13,9 @@ from decimal import Decimal
 
 from crm.core import clock
 from crm.core.actors import system_actor
+from crm.core.search import build_search_text
+from crm.customers.duplicates.normalise import company_key
+from crm.customers.models import Contact, Customer
 from crm.demo import vocabulary as words
 from crm.identity.models import User
 from crm.leads.models import Lead, LeadStatus
@@ -85,6 +88,16 @@ def demo_lead_rules(rng: random.Random, *, reps: list[User]) -> int:
 
 def _history(rng: random.Random, reps: list[User]) -> None:
     now = clock.now()
+    # A converted lead became a customer: each converted one is linked to a demo customer and its contact.
+    contacts = {
+        customer_id: (contact_id, name)
+        for contact_id, customer_id, name in Contact.objects.filter(customer__isnull=False)
+        .order_by("-id")
+        .values_list("id", "customer_id", "name")[: DEMO_HISTORY * 3]
+    }
+    customers = list(
+        Customer.objects.filter(pk__in=list(contacts)).order_by("id").values_list("id", "name", "owner_id")
+    )
     rows = []
     for number in range(DEMO_HISTORY):
         region = words.REGIONS[rng.randrange(len(words.REGIONS))]
@@ -96,24 +109,39 @@ def _history(rng: random.Random, reps: list[User]) -> None:
         converted = rng.random() < 1 / (1 + math.exp(-logit))
         created = now - dt.timedelta(days=540 - number * 540 // DEMO_HISTORY, hours=rng.randrange(24))
         owner = reps[number % len(reps)]
+        name = (
+            words.SURNAMES[rng.randrange(len(words.SURNAMES))]
+            + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))]
+        )
+        company = f"{region[0]}{words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]}有限公司"
+        customer_id = contact_id = None
+        if converted and customers:
+            customer_id, company, owner_id = customers[number % len(customers)]
+            contact_id, name = contacts[customer_id]
+            owner = next((rep for rep in reps if rep.pk == owner_id), owner)
+        mobile = f"+86139{rng.randrange(10**8):08d}"
         rows.append(
             Lead(
-                name=words.SURNAMES[rng.randrange(len(words.SURNAMES))]
-                + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))],
-                company_name=f"{region[0]}{words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]}有限公司",
+                name=name,
+                company_name=company,
                 province=region[1],
                 city=region[2],
                 industry=industry,
                 annual_revenue=Decimal(revenue),
                 channel=channel,
-                mobile=f"139{rng.randrange(10**8):08d}",
+                mobile=mobile,
                 owner=owner,
                 team_id=owner.team_id,
                 status=LeadStatus.CONVERTED if converted else LeadStatus.UNQUALIFIED,
                 unqualified_reason="" if converted else rng.choice(["预算不足", "需求不匹配", "联系不上"]),
-                converted_at=created + dt.timedelta(days=rng.randrange(5, 60)) if converted else None,
+                converted_at=min(now, created + dt.timedelta(days=rng.randrange(5, 60))) if converted else None,
+                converted_customer_id=customer_id,
+                converted_contact_id=contact_id,
                 created_at=created,
-                updated_at=created + dt.timedelta(days=rng.randrange(1, 60)),
+                updated_at=min(now, created + dt.timedelta(days=rng.randrange(1, 60))),
+                first_contacted_at=min(now, created + dt.timedelta(hours=rng.randrange(1, 72))),
+                search_text=build_search_text(names=[name, company], phones=[mobile]),
+                name_key=company_key(company),
             )
         )
     Lead.objects.bulk_create(rows, batch_size=500)

@@ -1,5 +1,8 @@
+from io import StringIO
+
 import pytest
-from django.db import connection
+from django.core.management import call_command
+from django.db.models import Count
 
 from conftest import ensure_builtin_roles
 from crm.activities.models import Activity
@@ -9,30 +12,19 @@ from crm.customers.duplicates.normalise import company_key, person_key
 from crm.customers.models import Contact, Customer
 from crm.customers.selectors import CustomerFilters, customer_list
 from crm.customers.services import customer_create
+from crm.deals.tests.conftest import ensure_default_pipeline
+from crm.demo.composition import BIG_CUSTOMER_NAME, Composition
 from crm.demo.generator import generate
+from crm.demo.tests.schema import schema
 from crm.identity.models import User
 
 # The generator sets connection pragmas, which SQLite refuses inside the per-test transaction.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _schema() -> list[tuple[str, ...]]:
-    """Indexes and triggers of the database, as its own catalogue describes them."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
-        else:
-            cursor.execute(
-                "SELECT 'index', indexname, indexdef FROM pg_indexes WHERE schemaname = 'public' "
-                "UNION ALL SELECT 'trigger', tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal "
-                "ORDER BY 2"
-            )
-        return [tuple(row) for row in cursor.fetchall()]
-
-
 def _generate(customers: int = 60) -> None:
     ensure_builtin_roles()
-    generate(customers=customers, contacts_per_customer=1.5, activities_per_customer=3.0)
+    generate(Composition(customers=customers, contacts_per_customer=1.5, follow_ups_per_customer=3.0))
 
 
 def test_generate_loads_customers_contacts_and_follow_ups_in_the_requested_numbers() -> None:
@@ -78,13 +70,13 @@ def test_generated_customers_are_found_by_name_substring_and_pinyin_initials() -
 
 def test_generate_leaves_indexes_and_search_triggers_as_the_migrations_made_them() -> None:
     # given the migrated schema
-    before = _schema()
+    before = schema()
 
     # when demo data is generated (indexes and search triggers are set aside during the load)
     _generate(30)
 
     # then the same indexes and triggers exist afterwards
-    assert _schema() == before
+    assert schema() == before
 
 
 def test_customers_created_after_generation_are_searchable_at_once() -> None:
@@ -121,3 +113,41 @@ def test_demo_phone_numbers_pass_the_phone_validator() -> None:
     # then each is accepted unchanged
     assert phones
     assert [normalize_phone(p, field="phone") for p in phones] == phones
+
+
+def test_without_the_big_customer_nobody_has_thousands_of_follow_ups() -> None:
+    # given the bulk path without the big customer
+    ensure_builtin_roles()
+    ensure_default_pipeline()
+    generate(Composition(customers=300, follow_ups_per_customer=20, bulk_from=0, big_customer=False))
+
+    # then no customer carries the big customer's name and follow-ups are spread evenly
+    assert not Customer.objects.filter(name=BIG_CUSTOMER_NAME).exists()
+    assert set(Customer.objects.annotate(n=Count("activities")).values_list("n", flat=True)) == {20}
+
+
+def test_bulk_load_leaves_indexes_and_search_triggers_as_the_migrations_made_them() -> None:
+    # given the migrated schema
+    before = schema()
+
+    # when the demo is generated with the bulk path on (indexes are set aside during the load)
+    ensure_builtin_roles()
+    ensure_default_pipeline()
+    generate(Composition(customers=100, follow_ups_per_customer=5, bulk_from=0))
+
+    # then the same indexes and triggers exist afterwards
+    assert schema() == before
+
+
+def test_command_prints_counts_and_elapsed_time() -> None:
+    # given an empty database
+    ensure_builtin_roles()
+
+    # when the command runs quietly at a small scale
+    out = StringIO()
+    call_command("demo", scale=50, quiet=True, stdout=out)
+
+    # then its summary names the counts
+    text = out.getvalue()
+    assert "Loaded 50 customers, 100 contacts, 500 follow-ups" in text
+    assert "Seconds per stage:" in text
