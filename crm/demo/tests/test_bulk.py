@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
@@ -24,7 +24,8 @@ from crm.demo.generator import generate
 from crm.leads.models import Lead, LeadStatus, RepCapacity
 from crm.payments.models import Instalment, Invoice, Payment, PaymentAllocation, PaymentPlan
 
-pytestmark = pytest.mark.django_db
+# serialized_rollback: the test database keeps a copy of its migrated rows, which the module restores.
+pytestmark = pytest.mark.django_db(serialized_rollback=True)
 
 ZERO = Decimal("0.00")
 # Ratios high enough that every target is above what the showcase makes through the services.
@@ -51,7 +52,9 @@ def _bulk_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
         ensure_default_pipeline()  # transactional tests elsewhere may have emptied the migrations' rows
         generate(SMALL)
         yield
-        call_command("flush", interactive=False, verbosity=0)
+        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+        # Put back the migrations' rows (roles, default pipeline, approval flows, settings) for later tests.
+        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)  # type: ignore[attr-defined]
 
 
 def test_bulk_load_makes_each_kind_of_record_in_its_ratio() -> None:
