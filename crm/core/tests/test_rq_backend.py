@@ -17,7 +17,7 @@ from crm.core.rq_worker import LeasedWorker
 from crm.core.tests import rq_tasks
 from crm.core.tests.redis_queue import redis_settings
 
-pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
 
 
 def work_queue() -> None:

@@ -12,7 +12,7 @@ from crm.core.rq_backend import RedisTaskBackend
 from crm.core.rq_worker import LeasedWorker, LeaseRenewal
 from crm.core.tests import rq_tasks
 
-pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
 LEASE = 5
 
 

@@ -19,8 +19,7 @@ from crm.demo.tests.schema import schema
 from crm.identity.models import User
 
 # The generator sets connection pragmas, which SQLite refuses inside the per-test transaction.
-# serialized_rollback: the migrations' rows (roles, default pipeline) come back after each test's flush.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _generate(customers: int = 60) -> None:

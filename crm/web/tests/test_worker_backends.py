@@ -15,7 +15,7 @@ from crm.core.rq_backend import RedisTaskBackend
 from crm.core.tests.redis_queue import REDIS_URL
 from crm.identity.tasks import prune_login_attempts
 
-pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.scaleout, pytest.mark.django_db(transaction=True)]
 
 
 def test_worker_runs_the_redis_queue_when_redis_is_the_task_backend(redis_tasks: RedisTaskBackend) -> None:
