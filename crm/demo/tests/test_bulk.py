@@ -5,7 +5,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
 from django.core.management import call_command
+from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
@@ -55,6 +57,10 @@ def _bulk_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
         call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
         # Put back the migrations' rows (roles, default pipeline, approval flows, settings) for later tests.
         connection.creation.deserialize_db_from_string(connection._test_serialized_contents)  # type: ignore[attr-defined]
+        # The restored rows keep their ids; PostgreSQL's sequences must move past them.
+        with connection.cursor() as cursor:
+            for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+                cursor.execute(statement)
 
 
 def test_bulk_load_makes_each_kind_of_record_in_its_ratio() -> None:
