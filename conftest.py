@@ -88,6 +88,27 @@ class Org:
         return api_actor(user)
 
 
+def empty_and_restore_migrated_rows() -> None:
+    """Empties every table, then puts back the rows the migrations made (roles, default pipeline, approval
+    flows, settings, content types) with their ids, for the tests that run after on this process.
+
+    For tests that commit outside a test transaction. Flushing without post_migrate and restoring the
+    serialized copy works whatever an earlier transactional test left: Django's `serialized_rollback`
+    instead collides with the content types such a test's flush re-created.
+    """
+    from django.apps import apps
+    from django.core.management import call_command
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
+    connection.creation.deserialize_db_from_string(connection._test_serialized_contents)  # type: ignore[attr-defined]
+    # The restored rows keep their ids; PostgreSQL's sequences must move past them.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
+            cursor.execute(statement)
+
+
 def ensure_builtin_roles() -> None:
     """Tests with `transaction=True` flush tables, taking the migration-seeded roles with them."""
     from django.apps import apps

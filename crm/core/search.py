@@ -71,19 +71,27 @@ def _insert_trigger_sql(table: str) -> str:
 
 
 @contextmanager
-def search_index_deferred(*models_: type[models.Model]) -> Iterator[None]:
+def search_index_deferred(*models_: type[models.Model], new_rows_only: bool = False) -> Iterator[None]:
     """Bulk loads only: index rows inserted inside the block once, at its end, not row by row.
 
     On SQLite the insert trigger is dropped for the block and the FTS index rebuilt from the
     table afterwards (even if the block fails), which is much faster for millions of rows.
-    PostgreSQL maintains its GIN index itself, so there this does nothing.
+    With `new_rows_only`, for a block that only adds rows inside a transaction (an import into
+    a table that may already hold millions), just the rows added are indexed: those with an id
+    above the largest before the block, since SQLite never reuses or lowers an AUTOINCREMENT id.
+    Rows the block changes or deletes keep their triggers either way. PostgreSQL maintains its
+    GIN index itself, so there this does nothing.
     """
     if connection.vendor != "sqlite":
         yield
         return
     tables = [model._meta.db_table for model in models_]
+    last_ids: dict[str, int] = {}
     with connection.cursor() as cursor:
         for table in tables:
+            if new_rows_only:
+                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {table}")
+                last_ids[table] = int(cursor.fetchone()[0])
             cursor.execute(f"DROP TRIGGER IF EXISTS {table}_fts_ai")
     try:
         yield
@@ -91,7 +99,11 @@ def search_index_deferred(*models_: type[models.Model]) -> Iterator[None]:
         with connection.cursor() as cursor:
             for table in tables:
                 cursor.execute(_insert_trigger_sql(table))
-                cursor.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")
+                if table in last_ids:
+                    added = f"SELECT id, search_text FROM {table} WHERE id > %s"
+                    cursor.execute(f"INSERT INTO {table}_fts(rowid, search_text) {added}", [last_ids[table]])
+                else:
+                    cursor.execute(f"INSERT INTO {table}_fts({table}_fts) VALUES ('rebuild')")
 
 
 class CreateSearchIndex(Operation):

@@ -197,6 +197,9 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(
                 fields=["pipeline", "-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_pipeline_amount"
             ),
+            # The list's "-amount" and "name" sorts across pipelines; without them SQLite sorts every deal.
+            models.Index(fields=["-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_amount"),
+            models.Index(fields=["name", "id"], condition=Q(deleted_at__isnull=True), name="deal_name"),
             models.Index(fields=["-created_at", "-id"], name="deal_created"),
             models.Index(fields=["-updated_at", "-id"], name="deal_updated"),
             models.Index(fields=["owner", "-created_at", "-id"], name="deal_owner_created"),

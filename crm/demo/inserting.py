@@ -1,9 +1,8 @@
 """Plain bulk INSERTs of tuples of database values, for loading millions of demo rows.
 
 bulk_create builds and inspects a model instance per row, which costs more than the database's
-own work at a million rows; here each row is a tuple already in the form the database stores.
-SQLite takes them through one prepared INSERT (`executemany`); PostgreSQL through COPY, which
-skips the per-statement round trips altogether.
+own work at a million rows; here each row is a tuple already in the form the database stores,
+written by crm.core.bulk_insert (`executemany` on SQLite, COPY on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -14,6 +13,9 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Field, Model
+
+from crm.core.bulk_insert import columns_of, write_rows
+from crm.core.bulk_insert import db_value as field_db_value
 
 BATCH = 5000
 
@@ -28,27 +30,20 @@ class Inserter:
 
     def __init__(self, model: type[Model], fields: Sequence[str]) -> None:
         meta = model._meta
-        by_name = {name: field for field in meta.concrete_fields for name in (field.name, field.attname)}
-        given = [by_name[name] for name in fields]
-        rest = [field for field in meta.concrete_fields if not field.primary_key and field not in given]
+        given = set(columns_of(model, fields))
+        rest = [
+            field
+            for field in meta.concrete_fields
+            if not field.primary_key and connection.ops.quote_name(str(field.column)) not in given
+        ]
         self.tail = tuple(field.get_db_prep_save(field.get_default(), connection) for field in rest)
-        quote = connection.ops.quote_name
-        self.table = quote(meta.db_table)
-        columns = ", ".join(quote(str(field.column)) for field in [*given, *rest])
-        marks = ", ".join(["%s"] * (len(given) + len(rest)))
-        self.sql = f"INSERT INTO {self.table} ({columns}) VALUES ({marks})"  # noqa: S608
-        self.copy_sql = f"COPY {self.table} ({columns}) FROM STDIN"
+        self.table = connection.ops.quote_name(meta.db_table)
+        self.columns = [*columns_of(model, fields), *columns_of(model, [field.attname for field in rest])]
         self.count = 0
 
     def insert(self, rows: Sequence[tuple[Any, ...]]) -> None:
         tail = self.tail
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                with cursor.cursor.copy(self.copy_sql) as copy:
-                    for row in rows:
-                        copy.write_row(row + tail)
-            else:
-                cursor.executemany(self.sql, [row + tail for row in rows])
+        write_rows(self.table, self.columns, (row + tail for row in rows))
         self.count += len(rows)
 
     def insert_returning_ids(self, rows: Sequence[tuple[Any, ...]]) -> list[int]:
@@ -67,16 +62,7 @@ def db_value(model: type[Model], field_name: str) -> Callable[[Any], Any]:
     field = model._meta.get_field(field_name)
     if not isinstance(field, Field):
         raise TypeError(f"{model.__name__}.{field_name} is not a column")
-    cache: dict[Any, Any] = {}
-
-    def convert(value: Any) -> Any:
-        try:
-            return cache[value]
-        except KeyError:
-            cache[value] = converted = field.get_db_prep_save(value, connection)
-            return converted
-
-    return convert
+    return field_db_value(field)
 
 
 def money_value() -> Callable[[int], Any]:

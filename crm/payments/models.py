@@ -97,6 +97,11 @@ class Instalment(TimeStampedModel):
                 name="instalment_open_due",
             ),
             models.Index(fields=["contract", "due_on", "id"], name="instalment_contract_due"),
+            # The instalment list's "overdue" and "open" filters, in its due-date order: without it the
+            # list gathers every open instalment of every contract and sorts them.
+            models.Index(
+                fields=["due_on", "id"], condition=Q(collected__lt=F("amount")), name="instalment_open_due_on"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -1,3 +1,4 @@
+import phonenumbers
 import pytest
 
 from crm.core.errors import FieldError, ValidationFailed
@@ -63,6 +64,27 @@ def test_national_digits_are_what_a_caller_in_china_dials(e164: str, expected: s
     # when its national digits are taken
     # then mobiles have eleven digits and landlines keep the leading 0 of the area code
     assert national_digits(e164) == expected
+
+
+def test_national_digits_of_mainland_mobiles_agree_with_the_numbering_plan_for_every_prefix() -> None:
+    # given a mobile-shaped number for every four-digit prefix from 130 to 199, with varied endings
+    numbers = [f"+86{prefix}{(prefix * 7919) % 10**7:07d}" for prefix in range(1300, 2000)]
+
+    # when their national digits are taken without parsing
+    digits = [national_digits(number) for number in numbers]
+
+    # then each is what the phone library formats for a caller at home
+    expected = [
+        "".join(
+            ch
+            for ch in phonenumbers.format_number(
+                phonenumbers.parse(number, None), phonenumbers.PhoneNumberFormat.NATIONAL
+            )
+            if ch.isdigit()
+        )
+        for number in numbers
+    ]
+    assert digits == expected
 
 
 @pytest.mark.parametrize(

@@ -34,3 +34,22 @@ def test_pinyin_forms_is_empty_for_text_without_chinese(text: str) -> None:
     # when its pinyin forms are taken
     # then there are none (the text itself is searchable already)
     assert pinyin_forms(text) == ("", "")
+
+
+def test_pinyin_forms_reads_a_remembered_word_the_same_in_every_name() -> None:
+    # given names that share words, some read differently in a phrase (重庆, 长沙 vs 长大)
+    names = ["重庆长沙银行", "长沙重庆行", "银行长大", "长大重庆", "重庆长沙银行分行"]
+
+    # when their forms are taken twice, the second time from remembered words
+    first = [pinyin_forms.__wrapped__(name) for name in names]
+    again = [pinyin_forms.__wrapped__(name) for name in names]
+
+    # then each name reads as on its own, and nothing changes on the second pass
+    assert first == [
+        ("chongqingchangshayinhang", "cqcsyh"),
+        ("changshachongqingxing", "cscqx"),
+        ("yinhangzhangda", "yhzd"),
+        ("zhangdachongqing", "zdcq"),
+        ("chongqingchangshayinhangfenhang", "cqcsyhfh"),
+    ]
+    assert again == first

@@ -135,25 +135,20 @@ def company_key(name: str) -> str:
     return company_keys(name)[1]
 
 
-def _person_tokens(name: str) -> tuple[str, list[str]]:
-    """(the name as written without spaces, its sorted latin/pinyin tokens)."""
-    text = _fold(name)
-    compact = "".join(_NOT_WORD.split(text))
-    if _CJK.search(text):
-        tokens = [token for token in lazy_pinyin(compact, errors=lambda run: run) if token]
-        return compact, sorted(token.lower() for token in tokens)
-    return compact, sorted(word for word in _NOT_WORD.split(text) if word)
-
-
 @lru_cache(maxsize=65536)
 def person_key(name: str) -> str:
     """A person's name as sorted pinyin/latin syllables: 张伟, "Zhang Wei" and "Wei ZHANG" → `wei zhang`."""
-    return " ".join(_person_tokens(name)[1])
+    text = _fold(name)
+    if _CJK.search(text):
+        tokens = [token for token in lazy_pinyin(person_written(name), errors=lambda run: run) if token]
+        return " ".join(sorted(token.lower() for token in tokens))
+    return " ".join(sorted(word for word in _NOT_WORD.split(text) if word))
 
 
 def person_written(name: str) -> str:
     """The name as written, width/case folded and without spaces or dots (张 伟 → 张伟)."""
-    return _person_tokens(name)[0]
+    # No pinyin here: the scorer asks for this form of every candidate it compares.
+    return "".join(_NOT_WORD.split(_fold(name)))
 
 
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")

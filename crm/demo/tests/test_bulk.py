@@ -5,14 +5,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from django.apps import apps
-from django.core.management import call_command
-from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from conftest import ensure_builtin_roles
+from conftest import empty_and_restore_migrated_rows, ensure_builtin_roles
 from crm.activities.models import Activity, Task
 from crm.contracts.models import Contract, ContractNumberSequence, ContractStatus
 from crm.contracts.services import contract_number_next
@@ -54,13 +51,7 @@ def _bulk_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
         ensure_default_pipeline()  # transactional tests elsewhere may have emptied the migrations' rows
         generate(SMALL)
         yield
-        call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
-        # Put back the migrations' rows (roles, default pipeline, approval flows, settings) for later tests.
-        connection.creation.deserialize_db_from_string(connection._test_serialized_contents)  # type: ignore[attr-defined]
-        # The restored rows keep their ids; PostgreSQL's sequences must move past them.
-        with connection.cursor() as cursor:
-            for statement in connection.ops.sequence_reset_sql(no_style(), apps.get_models()):
-                cursor.execute(statement)
+        empty_and_restore_migrated_rows()
 
 
 def test_bulk_load_makes_each_kind_of_record_in_its_ratio() -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from conftest import Org
 from crm.audit.models import AuditEntry
@@ -15,6 +16,7 @@ from crm.customers.tests.factories import a_contact, a_customer
 from crm.imports import services
 from crm.imports.models import JobStatus
 from crm.imports.rejected_file import rejected_csv
+from crm.imports.tests.files import csv_bytes
 from crm.imports.tests.running import run_import
 from crm.leads.models import Lead
 from crm.leads.services import lead_update
@@ -354,3 +356,50 @@ def test_a_big_import_is_still_found_by_search(org: Org, monkeypatch: pytest.Mon
     assert list(search_filter(Lead.objects.all(), "yunqi").values_list("external_id", flat=True)) == ["OLD-1"]
     a_lead(org.rep_a1, name="赵磊", company_name="南京紫金云数据有限公司", mobile="13800138000", email="")
     assert search_filter(Lead.objects.all(), "zijinyun").count() == 1
+
+
+def _index_hits(term: str) -> list[int]:
+    """Ids of the leads whose entry in SQLite's trigram index holds `term`, once per occurrence."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.lead_terms USING fts5vocab(main, leads_lead_fts, instance)"
+        )
+        cursor.execute("SELECT doc FROM temp.lead_terms WHERE term = %s ORDER BY doc", [term])
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
+def test_a_big_import_indexes_its_new_rows_once_and_leaves_the_others_as_they_were(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given a lead that is in the search index already, and imports that count as big from one row
+    before = a_lead(org.rep_a1, name="赵磊", company_name="南京紫金云数据有限公司", mobile="13800138000", email="")
+    monkeypatch.setattr(services, "DEFER_SEARCH_INDEX_FROM", 1)
+
+    # when leads are imported
+    run_import(org.rep_a1, "leads", LEADS)
+
+    # then the new leads and the old one are all found
+    found = search_filter(Lead.objects.all(), "yunqi").values_list("external_id", flat=True)
+    assert list(found) == ["OLD-1"]
+    assert list(search_filter(Lead.objects.all(), "zijinyun").values_list("pk", flat=True)) == [before.pk]
+    if connection.vendor == "sqlite":
+        # and each lead is in SQLite's index exactly once: the old one was not indexed again
+        imported = Lead.objects.get(external_id="OLD-1").pk
+        assert _index_hits("紫金云") == [before.pk]
+        assert _index_hits("云栖智") == [imported]
+
+
+def test_progress_is_stored_at_most_once_per_interval(org: Org) -> None:
+    # given an uploaded file
+    actor = services.import_actor(org.rep_a1)
+    job = services.import_job_create(actor=actor, object_type="leads", file_name="x.csv", data=csv_bytes(LEADS))
+
+    # when rows are reported checked sooner than the interval, and then with no interval
+    services._set_progress(job.pk, every=3600)(2)
+    job.refresh_from_db()
+    held_back = job.processed_rows
+    services._set_progress(job.pk, every=0)(2)
+    job.refresh_from_db()
+
+    # then only the report after the interval was stored
+    assert (held_back, job.processed_rows) == (0, 2)

@@ -103,6 +103,9 @@ class Lead(OwnedRecord):
             models.Index(fields=["-updated_at", "-id"], name="lead_updated"),
             models.Index(fields=["name", "id"], name="lead_name"),
             models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created"),
+            # A rep's own leads in the list's other sorts, without sorting every lead they own.
+            models.Index(fields=["owner", "name", "id"], name="lead_owner_name"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="lead_owner_updated"),
             models.Index(fields=["team", "-created_at", "-id"], name="lead_team_created"),
             models.Index(fields=["status", "-created_at", "-id"], name="lead_status_created"),
             models.Index(fields=["channel", "-created_at", "-id"], name="lead_channel_created"),

@@ -36,6 +36,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("CRM_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("CRM_WORKERS", "0")) or None)
         parser.add_argument("--threads", type=int, default=int(os.environ.get("CRM_THREADS", "4")))
+        # Seconds an idle connection is kept open. Gunicorn's default of 2 s is shorter than the pause
+        # between two clicks, so a POST often goes out on a connection the server is closing just then,
+        # and clients must not resend a POST on their own: the load test saw such writes fail.
+        parser.add_argument("--keepalive", type=int, default=int(os.environ.get("CRM_KEEPALIVE", "30")))
         parser.add_argument(
             "--no-worker",
             action="store_true",
@@ -55,6 +59,7 @@ class Command(BaseCommand):
                 "threads": options["threads"],
                 "worker_class": "gthread",
                 "timeout": 120,
+                "keepalive": options["keepalive"],
                 "accesslog": "-" if os.environ.get("CRM_ACCESS_LOG") else None,
                 "errorlog": "-",
                 "loglevel": "warning",

@@ -1,0 +1,1 @@
+"""Query-count regression check of the requests the benchmark suite times."""
