@@ -136,11 +136,13 @@ class Customer(OwnedRecord):
             models.Index(fields=["grade", "-created_at", "-id"], name="customer_grade_created"),
             models.Index(fields=["industry", "-created_at", "-id"], name="customer_industry_created"),
             models.Index(fields=["province", "city", "-created_at"], name="customer_region_created"),
-            # Duplicate check: indexed equality on each match key, and ordered scans for blocking.
-            models.Index(fields=["name_key", "id"], name="customer_name_key"),
-            models.Index(fields=["credit_code", "id"], name="customer_credit_code"),
-            models.Index(fields=["phone", "id"], name="customer_phone"),
-            models.Index(fields=["email", "id"], name="customer_email"),
+            # Duplicate check: indexed equality on each match key, and ordered scans for blocking. A blank
+            # value is no key, and most rows leave some keys blank: partial indexes keep the blanks out,
+            # so SQLite's statistics see selective keys (crm.customers.duplicates.keys says why).
+            models.Index(fields=["name_key", "id"], condition=~Q(name_key=""), name="customer_name_key"),
+            models.Index(fields=["credit_code", "id"], condition=~Q(credit_code=""), name="customer_credit_code"),
+            models.Index(fields=["phone", "id"], condition=~Q(phone=""), name="customer_phone"),
+            models.Index(fields=["email", "id"], condition=~Q(email=""), name="customer_email"),
             # Only deleted rows, in recycle-bin order: an index of every row's deleted_at would
             # tempt SQLite into answering `deleted_at IS NULL` lists from it and sorting them all.
             models.Index(
@@ -205,10 +207,10 @@ class Contact(OwnedRecord):
             models.Index(fields=["owner", "-updated_at", "-id"], name="contact_owner_updated"),
             models.Index(fields=["team", "-created_at", "-id"], name="contact_team_created"),
             models.Index(fields=["customer", "-created_at"], name="contact_customer"),
-            models.Index(fields=["name_key", "id"], name="contact_name_key"),
-            models.Index(fields=["mobile", "id"], name="contact_mobile"),
-            models.Index(fields=["phone", "id"], name="contact_phone"),
-            models.Index(fields=["email", "id"], name="contact_email"),
+            models.Index(fields=["name_key", "id"], condition=~Q(name_key=""), name="contact_name_key"),
+            models.Index(fields=["mobile", "id"], condition=~Q(mobile=""), name="contact_mobile"),
+            models.Index(fields=["phone", "id"], condition=~Q(phone=""), name="contact_phone"),
+            models.Index(fields=["email", "id"], condition=~Q(email=""), name="contact_email"),
             models.Index(
                 fields=["-updated_at", "-id"], condition=Q(deleted_at__isnull=False), name="contact_deleted_updated"
             ),

@@ -21,6 +21,7 @@ from crm.access.visibility import can_change, can_see, masks_contact_info
 from crm.core.actors import Actor
 from crm.core.errors import ValidationFailed
 from crm.customers.duplicates.check import is_own_customer
+from crm.customers.duplicates.keys import key_in
 from crm.customers.duplicates.lookup import Candidate, duplicate_candidates_many
 from crm.customers.duplicates.normalise import company_key, email_key, person_key
 from crm.customers.models import Contact, Customer, OwnedRecord
@@ -128,13 +129,13 @@ def _match_condition(object_type: str, key: str, values: list[str]) -> Q:
     if key == MatchKey.EXTERNAL_ID:
         return Q(external_id__in=values)
     if key == MatchKey.EMAIL:
-        return Q(email__in=values)
+        return key_in("email", values)
     if key == MatchKey.PHONE:
         condition = Q()
         for name in _phone_fields(object_type):
-            condition |= Q(**{f"{name}__in": values})
+            condition |= key_in(name, values)
         return condition
-    return Q(name_key__in=values)
+    return key_in("name_key", values)
 
 
 def _record_keys(object_type: str, key: str, record: OwnedRecord) -> list[str]:
@@ -189,7 +190,7 @@ def _customers_by_reference(actor: Actor, references: set[str]) -> dict[str, lis
     keyed = {reference: company_key(reference) for reference in references}
     for chunk in _chunks(sorted(references)):
         keys = [keyed[reference] for reference in chunk if keyed[reference]]
-        customers = Customer.objects.filter(Q(external_id__in=chunk) | Q(name__in=chunk) | Q(name_key__in=keys))
+        customers = Customer.objects.filter(Q(external_id__in=chunk) | Q(name__in=chunk) | key_in("name_key", keys))
         by_key: dict[str, list[Customer]] = defaultdict(list)
         for customer in customers.only("pk", "name", "external_id", "name_key", "owner_id", "team_id"):
             if can_see(actor, owner_id=customer.owner_id, team_id=customer.team_id):

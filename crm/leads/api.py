@@ -11,9 +11,10 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from crm.api.schemas import ERRORS
+from crm.core import clock
 from crm.core.actors import Actor, api_actor
 from crm.leads import selectors, services
-from crm.leads.channel_quality import QualityRow, channel_quality
+from crm.leads.channel_quality import QualityRow, channel_quality, default_period
 from crm.leads.models import Lead, LeadFollowUp
 from crm.leads.presentation import shown_email, shown_phone
 
@@ -218,8 +219,13 @@ def _quality_rows(rows: list[QualityRow]) -> list[dict[str, Any]]:
 def lead_channel_quality(
     request: HttpRequest, created_from: dt.date | None = None, created_to: dt.date | None = None
 ) -> dict[str, Any]:
-    """Per lead source and per campaign: leads created in the period you may see, and how they fared."""
+    """Per lead source and per campaign: leads created in the period you may see, and how they fared.
+
+    Without `created_from` and `created_to`, the last 90 days (as on the page).
+    """
     actor = _actor(request)
+    if created_from is None and created_to is None:
+        created_from, created_to = default_period(clock.today())
     period = {"created_from": created_from, "created_to": created_to}
     return {
         **period,

@@ -21,16 +21,24 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Window
-from django.db.models.expressions import CombinedExpression
+from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from crm.access.visibility import visible
 from crm.core.actors import Actor
 from crm.core.clock import day_start
+from crm.core.durations import SecondsBetween
 from crm.leads.models import Channel, Lead, LeadStatus
 
 Grouping = Literal["channel", "campaign"]
+# The period shown when none is chosen: every lead ever made is rarely the question, and at a
+# million leads the medians over all of them take seconds.
+DEFAULT_DAYS = 90
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last DEFAULT_DAYS days, today included."""
+    return today - dt.timedelta(days=DEFAULT_DAYS - 1), today
 
 
 @dataclass(frozen=True)
@@ -53,17 +61,13 @@ class QualityRow:
         return self.converted / self.leads if self.leads else 0.0
 
 
-def _duration(start: str, end: str) -> ExpressionWrapper[CombinedExpression]:
-    return ExpressionWrapper(F(end) - F(start), output_field=DurationField())
-
-
 def _medians(leads: QuerySet[Lead], by: Grouping, start: str, end: str) -> dict[str, dt.timedelta]:
     """The median of `end - start` per group, over the leads where `end` is set.
 
     Rows are numbered 1…n within each group in duration order; the middle one (n odd) or two
     (n even) have (n + 1) div 2 <= number <= n div 2 + 1, and their mean is the median.
     """
-    duration = _duration(start, end)
+    duration = SecondsBetween(start, end)
     middle = (
         leads.filter(**{f"{end}__isnull": False})
         .order_by()
@@ -75,10 +79,11 @@ def _medians(leads: QuerySet[Lead], by: Grouping, start: str, end: str) -> dict[
         .filter(number__gte=(F("size") + 1) / 2, number__lte=F("size") / 2 + 1)
         .values_list(by, "duration")
     )
-    middles: dict[str, list[dt.timedelta]] = {}
+    middles: dict[str, list[float]] = {}
     for key, value in middle:
         middles.setdefault(key, []).append(value)
-    return {key: sum(values, dt.timedelta()) / len(values) for key, values in middles.items()}
+    # To the millisecond: SQLite's julianday arithmetic is exact only to some microseconds.
+    return {key: dt.timedelta(seconds=round(sum(values) / len(values), 3)) for key, values in middles.items()}
 
 
 def channel_quality(

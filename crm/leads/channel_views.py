@@ -11,17 +11,14 @@ from django.shortcuts import render
 from crm.core import clock
 from crm.core.actors import web_actor
 from crm.core.params import date_param
-from crm.leads.channel_quality import channel_quality
-
-DEFAULT_DAYS = 90
+from crm.leads.channel_quality import channel_quality, default_period
 
 
 def report_period(request: HttpRequest) -> tuple[dt.date | None, dt.date | None]:
     """The chosen period; the last 90 days when none is given."""
     if "created_from" in request.GET or "created_to" in request.GET:
         return date_param(request.GET.get("created_from")), date_param(request.GET.get("created_to"))
-    today = clock.today()
-    return today - dt.timedelta(days=DEFAULT_DAYS - 1), today
+    return default_period(clock.today())
 
 
 @login_required

@@ -133,7 +133,11 @@ def _rows_by_key(source: Source, keys: set[Key]) -> dict[Key, list[dict[str, Any
         # Key values are plain text, so they go to the driver as they are: the ORM's per-value
         # preparation of a 2,000-value IN list costs more than the indexed lookup itself.
         marks = ", ".join(["%s"] * len(values))
-        condition = " OR ".join(f"{table}.{quote(_column_of(source, column))} IN ({marks})" for column in columns)
+        # Each term repeats its partial index's condition (crm.customers.duplicates.keys).
+        condition = " OR ".join(
+            f"({table}.{name} IN ({marks}) AND NOT ({table}.{name} = ''))"
+            for name in (quote(_column_of(source, column)) for column in columns)
+        )
         rows = (
             source.model._default_manager.extra(where=[condition], params=values * len(columns))  # noqa: S610
             .order_by("-id")

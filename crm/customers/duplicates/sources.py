@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
+from crm.customers.duplicates.keys import key_equals
 from crm.customers.duplicates.normalise import company_key, credit_code_key, email_key, person_key, phone_key
 from crm.customers.duplicates.records import CONTACT_COLUMNS, CUSTOMER_COLUMNS, contact_record, customer_record
 from crm.customers.duplicates.scoring import Record
@@ -24,7 +25,8 @@ from crm.customers.models import Contact, Customer
 Key = tuple[str, str]
 
 
-# Mobile or phone in one condition: both columns are indexed, so it stays two index probes.
+# Mobile or phone in one condition: both columns are indexed, so it stays two index probes (SQLite's
+# multi-index OR), provided each term names its partial index's condition (crm.customers.duplicates.keys).
 PERSON_KEY_COLUMNS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("phone", ("mobile", "phone")),
     ("email", ("email",)),
@@ -66,7 +68,7 @@ class Source:
         for kind, value in self.keys(probe):
             condition = Q()
             for column in self.columns_of(kind):
-                condition |= Q(**{column: value})
+                condition |= key_equals(column, value)
             conditions.append(condition)
         return conditions
 

@@ -114,11 +114,11 @@ class Lead(OwnedRecord):
             models.Index(fields=["status", "-score", "-id"], name="lead_status_score"),
             models.Index(fields=["owner", "status"], name="lead_owner_status"),
             models.Index(fields=["assignment_rule"], name="lead_assignment_rule"),
-            # The duplicate check (查重) looks leads up by each of its keys.
-            models.Index(fields=["name_key", "id"], name="lead_name_key"),
-            models.Index(fields=["mobile", "id"], name="lead_mobile"),
-            models.Index(fields=["phone", "id"], name="lead_phone"),
-            models.Index(fields=["email", "id"], name="lead_email"),
+            # The duplicate check (查重) looks leads up by each of its keys; blanks are no keys (partial).
+            models.Index(fields=["name_key", "id"], condition=~Q(name_key=""), name="lead_name_key"),
+            models.Index(fields=["mobile", "id"], condition=~Q(mobile=""), name="lead_mobile"),
+            models.Index(fields=["phone", "id"], condition=~Q(phone=""), name="lead_phone"),
+            models.Index(fields=["email", "id"], condition=~Q(email=""), name="lead_email"),
             models.Index(fields=["converted_customer"], name="lead_converted_customer"),
             models.Index(fields=["converted_contact"], name="lead_converted_contact"),
             models.Index(

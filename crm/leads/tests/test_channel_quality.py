@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import Org
 from crm.core.actors import api_actor, web_actor
@@ -161,6 +162,36 @@ def test_the_api_answers_with_hours_and_rates(org: Org, history: None) -> None:
         "median_hours_to_conversion": 26.0,
     }
     assert [row["key"] for row in data["campaigns"]] == ["2026 春季峰会", "上海工博会"]
+
+
+def test_the_api_defaults_to_the_last_90_days_too(org: Org) -> None:
+    # given a lead made today and one made 90 days ago, just outside the default period
+    a_lead(org.rep_a1, channel="event")
+    old = a_lead(org.rep_a1, channel="web_form")
+    Lead.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=90))
+    _token, secret = token_create(actor=api_actor(org.director), name="tests")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
+    # when the API is asked without a period
+    data = api.get("/api/v1/leads/channel-quality").json()
+    # then it answers for the last 90 days, as the page does, and says so
+    today = timezone.localdate()
+    assert data["created_to"] == today.isoformat()
+    assert data["created_from"] == (today - dt.timedelta(days=89)).isoformat()
+    assert [(row["key"], row["leads"]) for row in data["channels"]] == [("event", 1)]
+
+
+def test_the_median_of_an_even_count_is_the_mean_of_the_middle_two(org: Org) -> None:
+    # given four contacted leads, first contacted 1, 2, 10 and 30 hours (and some seconds) after creation
+    for hours in (1, 2, 10, 30):
+        lead = a_lead_at(org.rep_a1, status="contacted", contact_after=hours, channel="event")
+        Lead.objects.filter(pk=lead.pk).update(first_contacted_at=START + hours * HOUR + dt.timedelta(seconds=7))
+    # when the director asks for March
+    (row,) = channel_quality(
+        viewer=web_actor(org.director), by="channel", created_from=dt.date(2026, 3, 1), created_to=dt.date(2026, 3, 31)
+    )
+    # then the median is (2 h + 10 h) / 2 plus the seven seconds, to the second, on either database
+    assert row.median_first_contact is not None
+    assert round(row.median_first_contact.total_seconds()) == 6 * 3600 + 7
 
 
 def test_the_api_refuses_a_bad_date(org: Org) -> None:
