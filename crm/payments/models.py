@@ -97,6 +97,8 @@ class Instalment(TimeStampedModel):
                 name="instalment_open_due",
             ),
             models.Index(fields=["contract", "due_on", "id"], name="instalment_contract_due"),
+            # The instalment list in its due-date order.
+            models.Index(fields=["due_on", "id"], name="instalment_due"),
             # The instalment list's "overdue" and "open" filters, in its due-date order: without it the
             # list gathers every open instalment of every contract and sorts them.
             models.Index(
