@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 from django.db import connection
-from django.db.models import Field
+from django.db.models import F, Field, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_see
 from crm.core.actors import Actor
-from crm.customers.duplicates.scoring import Record, score
+from crm.customers.duplicates.scoring import Features, compare, features
 from crm.customers.duplicates.sources import SOURCES, Key, Source, source_of
 from crm.identity.models import User
 
@@ -85,7 +86,7 @@ def duplicate_candidates(
                 .values(*source.columns, *_EXTRA_COLUMNS)[:PER_KEY_LIMIT]
             )
             rows.update((row["id"], row) for row in matches)
-        found += _scored(probe, source.object_type, source.record, rows.values(), min_score)
+        found += _scored(features(probe), source, rows.values(), min_score, {})
     return _candidates(viewer, [found], {})[0]
 
 
@@ -106,13 +107,16 @@ def duplicate_candidates_many(
     probe_source = source_of(object_type)
     for start in range(0, len(values), BATCH):
         probes = [probe_source.record(item) for item in values[start : start + BATCH]]
+        probe_features = [features(probe) for probe in probes]
         found: list[list[_Found]] = [[] for _probe in probes]
         for source in SOURCES.values():
             probe_keys = [source.keys(probe) for probe in probes]
             by_key = _rows_by_key(source, {key for keys in probe_keys for key in keys})
+            # A row found by a common key is compared with many probes: its features are worked out once.
+            known: dict[int, Features] = {}
             for index, keys in enumerate(probe_keys):
                 rows = {row["id"]: row for key in keys for row in by_key.get(key, ())}
-                found[index] += _scored(probes[index], source.object_type, source.record, rows.values(), min_score)
+                found[index] += _scored(probe_features[index], source, rows.values(), min_score, known)
         results += _candidates(viewer, found, owner_names)
     return results
 
@@ -126,27 +130,29 @@ def _rows_by_key(source: Source, keys: set[Key]) -> dict[Key, list[dict[str, Any
     quote = connection.ops.quote_name
     table = quote(source.model._meta.db_table)
     for kind, kind_values in wanted.items():
-        columns = source.columns_of(kind)
-        if not columns:
-            continue
         values = sorted(kind_values)
         # Key values are plain text, so they go to the driver as they are: the ORM's per-value
         # preparation of a 2,000-value IN list costs more than the indexed lookup itself.
         marks = ", ".join(["%s"] * len(values))
-        # Each term repeats its partial index's condition (crm.customers.duplicates.keys).
-        condition = " OR ".join(
-            f"({table}.{name} IN ({marks}) AND NOT ({table}.{name} = ''))"
-            for name in (quote(_column_of(source, column)) for column in columns)
-        )
-        rows = (
-            source.model._default_manager.extra(where=[condition], params=values * len(columns))  # noqa: S610
-            .order_by("-id")
-            .values(*source.columns, *_EXTRA_COLUMNS, *columns)
-        )
-        for row in rows:
-            for value in {row[column] for column in columns} & kind_values:
-                matched = by_key[(kind, value)]
-                if len(matched) < PER_KEY_LIMIT:
+        # One query per column (people have two phone columns), each numbering the rows of a key
+        # newest first and keeping PER_KEY_LIMIT: a common company name has thousands of rows, and
+        # turning all of them into Python values cost more than the rest of the check.
+        for column in source.columns_of(kind):
+            name = f"{table}.{quote(_column_of(source, column))}"
+            rows = (
+                source.model._default_manager.extra(  # noqa: S610
+                    # The term repeats the partial index's condition (crm.customers.duplicates.keys).
+                    where=[f"{name} IN ({marks}) AND NOT ({name} = '')"],
+                    params=values,
+                )
+                .annotate(rank=Window(RowNumber(), partition_by=[F(column)], order_by=F("id").desc()))
+                .filter(rank__lte=PER_KEY_LIMIT)
+                .order_by("-id")
+                .values(*source.columns, *_EXTRA_COLUMNS, column)
+            )
+            for row in rows:
+                matched = by_key[(kind, row[column])]
+                if len(matched) < PER_KEY_LIMIT and all(seen["id"] != row["id"] for seen in matched):
                     matched.append(row)
     return by_key
 
@@ -161,17 +167,21 @@ _EXTRA_COLUMNS = ("owner_id", "team_id", "created_at")
 
 
 def _scored(
-    probe: Record,
-    object_type: str,
-    record_of: Callable[[dict[str, Any]], Record],
+    probe: Features,
+    source: Source,
     rows: Iterable[dict[str, Any]],
     min_score: int,
+    known: dict[int, Features],
 ) -> list[_Found]:
+    """The rows that score at least `min_score` against the probe; `known` caches rows' features by id."""
     found = []
     for row in rows:
-        points, reasons = score(probe, record_of(row))
+        row_features = known.get(row["id"])
+        if row_features is None:
+            row_features = known[row["id"]] = features(source.record(row))
+        points, reasons = compare(probe, row_features, min_score)
         if points >= min_score:
-            found.append((points, reasons, object_type, row))
+            found.append((points, reasons, source.object_type, row))
     return found
 
 

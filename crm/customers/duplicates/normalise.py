@@ -145,6 +145,7 @@ def person_key(name: str) -> str:
     return " ".join(sorted(word for word in _NOT_WORD.split(text) if word))
 
 
+@lru_cache(maxsize=65536)
 def person_written(name: str) -> str:
     """The name as written, width/case folded and without spaces or dots (张 伟 → 张伟)."""
     # No pinyin here: the scorer asks for this form of every candidate it compares.
@@ -165,22 +166,30 @@ def phone_key(raw: str) -> str:
 
 
 def email_key(raw: str) -> str:
+    if not raw:
+        return ""  # most records leave a key blank; the scorer asks for every key of every pair
     text = _fold(raw)
     return text if "@" in text else ""
 
 
 def credit_code_key(raw: str) -> str:
     """A valid unified social credit code, upper case; '' for anything else."""
+    if not raw:
+        return ""
     code = normalize_credit_code(unicodedata.normalize("NFKC", raw or ""))
     return code if is_valid_credit_code(code) else ""
 
 
 def website_key(raw: str) -> str:
     """The host of a web address without `www.`: https://WWW.Example.com/a → example.com."""
+    if not raw:
+        return ""
     text = _fold(raw)
     text = re.sub(r"^[a-z]+://", "", text).split("/", 1)[0].split(":", 1)[0]
     return text.removeprefix("www.")
 
 
 def address_key(raw: str) -> str:
+    if not raw:
+        return ""
     return "".join(_NOT_WORD.split(_fold(raw)))

@@ -148,7 +148,7 @@ def scan_pairs(
                 ids = (left["id"], right["id"]) if left["id"] < right["id"] else (right["id"], left["id"])
                 if ids in reported:
                     continue
-                points, reasons = score(record_of(left), record_of(right))
+                points, reasons = score(record_of(left), record_of(right), min_score)
                 if points < min_score:
                     continue
                 reported.add(ids)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, Self, TypedDict
 
 from django.utils.translation import gettext, gettext_noop
@@ -165,39 +166,87 @@ def _initials_match(a: str, b: str) -> bool:
     return used
 
 
+# (weight, reason code, the values the reason names)
+_Found = tuple[int, str, dict[str, str]]
+
+
 def _phones(values: Iterable[str]) -> set[str]:
     return {key for key in (phone_key(value) for value in values) if key}
 
 
-def _company(a: str, b: str) -> tuple[int, Reason] | None:
-    (core_a, loose_a), (core_b, loose_b) = company_keys(a), company_keys(b)
+@dataclass(frozen=True, slots=True)
+class Features:
+    """A record's normalised keys, worked out once: a record is compared with many others."""
+
+    credit_code: str
+    phones: frozenset[str]
+    email: str
+    company: str
+    company_core: str
+    company_loose: str
+    region: str
+    website: str
+    person: str
+    person_written: str
+    person_key: str
+    person_cjk: bool
+    birthday: dt.date | None
+    customer_id: int | None
+    address: str
+
+
+def features(record: Record | dict[str, Any]) -> Features:
+    company = record.get("company") or ""
+    person = record.get("person") or ""
+    core, loose = company_keys(company)
+    return Features(
+        credit_code=credit_code_key(record.get("credit_code") or ""),
+        phones=frozenset(_phones(record.get("phones") or [])),
+        email=email_key(record.get("email") or ""),
+        company=company,
+        company_core=core,
+        company_loose=loose,
+        region=company_region(company) if core else "",
+        website=website_key(record.get("website") or ""),
+        person=person,
+        person_written=person_written(person),
+        person_key=person_key(person) if person else "",
+        person_cjk=_has_cjk(person),
+        birthday=record.get("birthday"),
+        customer_id=record.get("customer_id"),
+        address=address_key(record.get("address") or ""),
+    )
+
+
+def _company(a: Features, b: Features) -> _Found | None:
+    core_a, loose_a, core_b, loose_b = a.company_core, a.company_loose, b.company_core, b.company_loose
     if not core_a or not core_b:
         return None
     if core_a == core_b:
-        return SAME_COMPANY_CORE, Reason.of("same_company", a=core_a)
+        return SAME_COMPANY_CORE, "same_company", {"a": core_a}
     if loose_a == loose_b:
-        return SAME_COMPANY_LOOSE, Reason.of("same_company", a=loose_a)
+        return SAME_COMPANY_LOOSE, "same_company", {"a": loose_a}
     if _is_typo(core_a, core_b) or _is_typo(loose_a, loose_b):
-        return COMPANY_TYPO, Reason.of("company_typo", a=a, b=b)
+        return COMPANY_TYPO, "company_typo", {"a": a.company, "b": b.company}
     return None
 
 
-def _person(a: str, b: str) -> tuple[int, Reason] | None:
-    written_a, written_b = person_written(a), person_written(b)
+def _person(a: Features, b: Features) -> _Found | None:
+    written_a, written_b = a.person_written, b.person_written
     if not written_a or not written_b:
         return None
-    key_a, key_b = person_key(a), person_key(b)
-    if written_a == written_b or (key_a == key_b and not _has_cjk(a) and not _has_cjk(b)):
-        return SAME_PERSON_NAME, Reason.of("same_name", a=a)
+    key_a, key_b = a.person_key, b.person_key
+    if written_a == written_b or (key_a == key_b and not a.person_cjk and not b.person_cjk):
+        return SAME_PERSON_NAME, "same_name", {"a": a.person}
     if key_a == key_b:
         # Two Chinese spellings with one pinyin are a typical input-method slip (张伟/张玮).
-        code = "name_typo" if _has_cjk(a) and _has_cjk(b) else "name_sounds_same"
-        return PERSON_NAME_SOUNDS_SAME, Reason.of(code, a=a, b=b)
+        code = "name_typo" if a.person_cjk and b.person_cjk else "name_sounds_same"
+        return PERSON_NAME_SOUNDS_SAME, code, {"a": a.person, "b": b.person}
     if _initials_match(key_a, key_b):
-        return PERSON_NAME_TYPO, Reason.of("name_abbreviated", a=a, b=b)
-    same_script = _has_cjk(a) == _has_cjk(b)
+        return PERSON_NAME_TYPO, "name_abbreviated", {"a": a.person, "b": b.person}
+    same_script = a.person_cjk == b.person_cjk
     if (same_script and _is_typo(written_a, written_b)) or _is_typo(key_a.replace(" ", ""), key_b.replace(" ", "")):
-        return PERSON_NAME_TYPO, Reason.of("name_typo", a=a, b=b)
+        return PERSON_NAME_TYPO, "name_typo", {"a": a.person, "b": b.person}
     return None
 
 
@@ -205,50 +254,53 @@ def _has_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" for ch in text)
 
 
-def score(a: Record | dict[str, Any], b: Record | dict[str, Any]) -> tuple[int, list[str]]:
-    """How likely `a` and `b` are the same company or person (0–100), and why."""
-    points = 0
-    reasons: list[str] = []
+def score(a: Record | dict[str, Any], b: Record | dict[str, Any], min_score: int = 0) -> tuple[int, list[str]]:
+    """How likely `a` and `b` are the same company or person (0–100), and why.
 
-    def add(weight: int, reason: Reason) -> None:
+    Below `min_score` the reasons are left out: an import scores most rows against dozens of
+    records it then discards, and rendering each reason in the active language is the costly part.
+    """
+    return compare(features(a), features(b), min_score)
+
+
+def compare(a: Features, b: Features, min_score: int = 0) -> tuple[int, list[str]]:
+    """`score` of two records' features (for comparing one record with many)."""
+    points = 0
+    found: list[tuple[str, dict[str, str]]] = []
+
+    def add(weight: int, code: str, values: dict[str, str] | None = None) -> None:
         nonlocal points
         points += weight
-        reasons.append(reason)
+        found.append((code, values or {}))
 
-    code_a, code_b = credit_code_key(a.get("credit_code") or ""), credit_code_key(b.get("credit_code") or "")
-    if code_a and code_a == code_b:
-        add(SAME_CREDIT_CODE, Reason.of("same_credit_code", a=code_a))
-    elif code_a and code_b:
-        add(DIFFERENT_CREDIT_CODE, Reason.of("different_credit_codes"))
-    shared_phones = _phones(a.get("phones") or []) & _phones(b.get("phones") or [])
-    for phone in sorted(shared_phones)[:1]:
-        add(SAME_PHONE, Reason.of("same_phone", a=phone))
-    email_a, email_b = email_key(a.get("email") or ""), email_key(b.get("email") or "")
-    if email_a and email_a == email_b:
-        add(SAME_EMAIL, Reason.of("same_email", a=email_a))
-    company = _company(a.get("company") or "", b.get("company") or "")
+    if a.credit_code and a.credit_code == b.credit_code:
+        add(SAME_CREDIT_CODE, "same_credit_code", {"a": a.credit_code})
+    elif a.credit_code and b.credit_code:
+        add(DIFFERENT_CREDIT_CODE, "different_credit_codes")
+    shared_phones = a.phones & b.phones
+    if shared_phones:
+        add(SAME_PHONE, "same_phone", {"a": min(shared_phones)})
+    if a.email and a.email == b.email:
+        add(SAME_EMAIL, "same_email", {"a": a.email})
+    company = _company(a, b)
     if company:
         add(*company)
         # 北京华信科技 and 成都华信科技 are usually two companies; a region missing on one side says nothing.
-        region_a, region_b = company_region(a.get("company") or ""), company_region(b.get("company") or "")
-        if region_a and region_b and region_a != region_b:
-            add(DIFFERENT_REGION, Reason.of("different_regions", a=region_a, b=region_b))
-    site_a, site_b = website_key(a.get("website") or ""), website_key(b.get("website") or "")
-    if site_a and site_a == site_b:
-        add(SAME_WEBSITE, Reason.of("same_website", a=site_a))
-    person = _person(a.get("person") or "", b.get("person") or "")
+        if a.region and b.region and a.region != b.region:
+            add(DIFFERENT_REGION, "different_regions", {"a": a.region, "b": b.region})
+    if a.website and a.website == b.website:
+        add(SAME_WEBSITE, "same_website", {"a": a.website})
+    person = _person(a, b)
     if person:
         add(*person)
-    birthday_a, birthday_b = a.get("birthday"), b.get("birthday")
-    if birthday_a and birthday_b:
-        if birthday_a == birthday_b:
-            add(SAME_BIRTHDAY, Reason.of("same_birthday", a=birthday_a.isoformat()))
+    if a.birthday and b.birthday:
+        if a.birthday == b.birthday:
+            add(SAME_BIRTHDAY, "same_birthday", {"a": a.birthday.isoformat()})
         else:
-            add(DIFFERENT_BIRTHDAY, Reason.of("different_birthdays"))
-    customer_a, customer_b = a.get("customer_id"), b.get("customer_id")
-    if customer_a and customer_a == customer_b:
-        add(SAME_CUSTOMER, Reason.of("same_customer"))
-    address_a, address_b = address_key(a.get("address") or ""), address_key(b.get("address") or "")
-    if address_a and address_a == address_b:
-        add(SAME_ADDRESS, Reason.of("same_address"))
-    return max(0, min(100, points)), reasons
+            add(DIFFERENT_BIRTHDAY, "different_birthdays")
+    if a.customer_id and a.customer_id == b.customer_id:
+        add(SAME_CUSTOMER, "same_customer")
+    if a.address and a.address == b.address:
+        add(SAME_ADDRESS, "same_address")
+    total = max(0, min(100, points))
+    return total, [Reason.of(code, **values) for code, values in found] if total >= min_score else []

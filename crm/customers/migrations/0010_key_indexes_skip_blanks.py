@@ -5,76 +5,93 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0009_owner_sort_indexes'),
-        ('identity', '0002_builtin_roles'),
+        ("customers", "0009_owner_sort_indexes"),
+        ("identity", "0002_builtin_roles"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='contact',
-            name='contact_name_key',
+            model_name="contact",
+            name="contact_name_key",
         ),
         migrations.RemoveIndex(
-            model_name='contact',
-            name='contact_mobile',
+            model_name="contact",
+            name="contact_mobile",
         ),
         migrations.RemoveIndex(
-            model_name='contact',
-            name='contact_phone',
+            model_name="contact",
+            name="contact_phone",
         ),
         migrations.RemoveIndex(
-            model_name='contact',
-            name='contact_email',
+            model_name="contact",
+            name="contact_email",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_name_key',
+            model_name="customer",
+            name="customer_name_key",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_credit_code',
+            model_name="customer",
+            name="customer_credit_code",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_phone',
+            model_name="customer",
+            name="customer_phone",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_email',
+            model_name="customer",
+            name="customer_email",
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('name_key', ''), _negated=True), fields=['name_key', 'id'], name='contact_name_key'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("name_key", ""), _negated=True), fields=["name_key", "id"], name="contact_name_key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('mobile', ''), _negated=True), fields=['mobile', 'id'], name='contact_mobile'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("mobile", ""), _negated=True), fields=["mobile", "id"], name="contact_mobile"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('phone', ''), _negated=True), fields=['phone', 'id'], name='contact_phone'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("phone", ""), _negated=True), fields=["phone", "id"], name="contact_phone"
+            ),
         ),
         migrations.AddIndex(
-            model_name='contact',
-            index=models.Index(condition=models.Q(('email', ''), _negated=True), fields=['email', 'id'], name='contact_email'),
+            model_name="contact",
+            index=models.Index(
+                condition=models.Q(("email", ""), _negated=True), fields=["email", "id"], name="contact_email"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('name_key', ''), _negated=True), fields=['name_key', 'id'], name='customer_name_key'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("name_key", ""), _negated=True), fields=["name_key", "id"], name="customer_name_key"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('credit_code', ''), _negated=True), fields=['credit_code', 'id'], name='customer_credit_code'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("credit_code", ""), _negated=True),
+                fields=["credit_code", "id"],
+                name="customer_credit_code",
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('phone', ''), _negated=True), fields=['phone', 'id'], name='customer_phone'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("phone", ""), _negated=True), fields=["phone", "id"], name="customer_phone"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(condition=models.Q(('email', ''), _negated=True), fields=['email', 'id'], name='customer_email'),
+            model_name="customer",
+            index=models.Index(
+                condition=models.Q(("email", ""), _negated=True), fields=["email", "id"], name="customer_email"
+            ),
         ),
     ]
