@@ -270,9 +270,8 @@ def _reports(sample: Sample) -> list[Group]:
     director = sample.director
     groups_by = ("owner", "team", "customer", "contract")
     return [
-        Group("report_funnel", "report", "Sales funnel report", director, targets.REPORT,
-              skip_reason="the project has no funnel report yet (no page or API to time); "
-                          "the board's per-stage totals are timed under kanban_board"),
+        Group("report_funnel", "report", "Sales funnel, page and API (director)", director, targets.REPORT,
+              [Request("page", "/deals/funnel/"), Request("API", "/api/v1/deals/funnel")]),
         Group("report_win_loss", "report", "Win/loss analysis, page and API (director)", director, targets.REPORT,
               [Request("page", "/deals/win-loss/"), Request("API", "/api/v1/deals/win-loss")]),
         Group("report_receivables", "report", "Receivables ageing, page and API by each grouping (director)",

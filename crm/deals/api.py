@@ -13,6 +13,7 @@ from pydantic import Field
 from crm.api.schemas import ERRORS
 from crm.core.actors import Actor, api_actor
 from crm.deals import selectors, services
+from crm.deals.funnel import Funnel, FunnelFilters, funnel_by_stage
 from crm.deals.models import Deal
 from crm.deals.win_loss import win_loss_analysis
 
@@ -311,6 +312,84 @@ def deal_win_loss(request: HttpRequest, filters: Query[WinLossFilter]) -> dict[s
     )
     result["bands"] = [{**row, "label": str(row["label"])} for row in result["bands"]]
     return result
+
+
+class FunnelFilter(Schema):
+    pipeline_id: int | None = Field(None, description="Default: the default pipeline.")
+    created_from: dt.date | None = Field(None, description="Deals created on or after this day; default 1 January.")
+    created_to: dt.date | None = Field(None, description="Deals created on or before this day; default today.")
+    owner_id: int | None = None
+    team_id: int | None = Field(None, description="The team and its sub-teams.")
+
+
+class FunnelStageOut(Schema):
+    id: int
+    name: str
+    kind: str = Field(description="open or won; lost stages are not funnel steps.")
+    position: int
+
+
+class FunnelStepOut(Schema):
+    stage: FunnelStageOut
+    reached: int = Field(description="Deals whose furthest stage is this stage or a later one.")
+    reached_amount: Decimal
+    conversion_from_previous: float | None = Field(description="0–1; null for the first step or when none reached it.")
+    conversion_from_first: float | None = Field(description="0–1; null when no deal reached the first step.")
+    average_days: float | None = Field(description="Mean days in the stage over moves out of it; null without any.")
+    timed_moves: int = Field(description="The moves out of the stage the average is taken over.")
+
+
+class FunnelOut(Schema):
+    pipeline: Ref
+    created_from: dt.date
+    created_to: dt.date
+    owner_id: int | None
+    team_id: int | None
+    deals: int
+    won: int
+    steps: list[FunnelStepOut]
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def funnel_out(funnel: Funnel) -> dict[str, Any]:
+    return {
+        "pipeline": {"id": funnel.pipeline.pk, "name": funnel.pipeline.name},
+        "created_from": funnel.created_from,
+        "created_to": funnel.created_to,
+        "owner_id": funnel.owner_id,
+        "team_id": funnel.team_id,
+        "deals": funnel.deals,
+        "won": funnel.won,
+        "steps": [
+            {
+                "stage": {
+                    "id": step.stage.pk,
+                    "name": step.stage.name,
+                    "kind": step.stage.kind,
+                    "position": step.stage.position,
+                },
+                "reached": step.reached,
+                "reached_amount": step.reached_amount,
+                "conversion_from_previous": _rate(step.from_previous),
+                "conversion_from_first": _rate(step.from_first),
+                "average_days": step.average_days,
+                "timed_moves": step.timed_moves,
+            }
+            for step in funnel.steps
+        ],
+    }
+
+
+# Declared before "/{deal_id}" routes: their path segment would otherwise be tried for "funnel".
+@deals_router.get("/funnel", response={200: FunnelOut, **ERRORS}, operation_id="deal_funnel")
+def deal_funnel(request: HttpRequest, filters: Query[FunnelFilter]) -> dict[str, Any]:
+    """The sales funnel of deals created in a period that you may see: per open and won stage, the deals that
+    reached it or a later stage, conversion from the previous and the first stage, and average days in it."""
+    funnel = funnel_by_stage(viewer=_actor(request), filters=FunnelFilters(**filters.dict()))
+    return funnel_out(funnel)
 
 
 @deals_router.get("/{deal_id}", response={200: DealOut, **ERRORS}, operation_id="get_deal")

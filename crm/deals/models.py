@@ -139,6 +139,18 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
     )
     pipeline = models.ForeignKey(Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="deals")
     stage = models.ForeignKey(Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="deals")
+    # The furthest open or won stage (highest position) the deal has ever been in, kept by every service
+    # that moves it and only ever moved forward: the sales funnel counts deals by it instead of reading
+    # each deal's stage history.
+    furthest_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("furthest stage reached"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # served by the deal_funnel index below; nothing looks deals up by it alone
+    )
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     budget = models.DecimalField(_("customer budget"), max_digits=16, decimal_places=2, null=True, blank=True)
@@ -200,6 +212,13 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
             # The list's "-amount" and "name" sorts across pipelines; without them SQLite sorts every deal.
             models.Index(fields=["-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_amount"),
             models.Index(fields=["name", "id"], condition=Q(deleted_at__isnull=True), name="deal_name"),
+            # The sales funnel: one pipeline's deals created in a period, counted and summed by furthest stage
+            # from the index alone (owner and team for the visibility rule and the filters).
+            models.Index(
+                fields=["pipeline", "created_at", "furthest_stage", "amount", "owner", "team"],
+                condition=Q(deleted_at__isnull=True),
+                name="deal_funnel",
+            ),
             models.Index(fields=["-created_at", "-id"], name="deal_created"),
             models.Index(fields=["-updated_at", "-id"], name="deal_updated"),
             models.Index(fields=["owner", "-created_at", "-id"], name="deal_owner_created"),
@@ -328,7 +347,15 @@ class StageChange(models.Model):
         ordering = ["deal", "moved_at", "id"]
         verbose_name = _("stage change")
         verbose_name_plural = _("stage changes")
-        indexes = [models.Index(fields=["deal", "moved_at", "id"], name="stage_change_deal")]
+        indexes = [
+            models.Index(fields=["deal", "moved_at", "id"], name="stage_change_deal"),
+            # The sales funnel's time in each stage, read from the index alone for a cohort of deals.
+            models.Index(
+                fields=["deal", "from_stage", "time_in_from_stage"],
+                condition=Q(time_in_from_stage__isnull=False),
+                name="stage_change_time",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_id} → {self.to_stage_id}"

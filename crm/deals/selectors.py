@@ -89,6 +89,11 @@ def pipeline_list(*, include_inactive: bool = False) -> QuerySet[Pipeline]:
     )
 
 
+def pipeline_choices() -> list[Pipeline]:
+    """Active pipelines for a filter's select: names only, without their stages."""
+    return list(Pipeline.objects.filter(is_active=True).only("pk", "name", "position"))
+
+
 def pipeline_default() -> Pipeline | None:
     return (
         Pipeline.objects.filter(is_active=True).order_by("-is_default", "position", "id").first()
@@ -201,7 +206,9 @@ def deal_get(*, viewer: Actor, deal_id: int, include_deleted: bool = False) -> D
     """One deal `viewer` may see, or NotFound (also when it exists but is hidden)."""
     manager = Deal.all_objects if include_deleted else Deal.objects
     deal = (
-        manager.select_related("owner", "team", "customer", "stage", "pipeline", "close_reason", "source_lead", "stall")
+        manager.select_related(
+            "owner", "team", "customer", "stage", "furthest_stage", "pipeline", "close_reason", "source_lead", "stall"
+        )
         .filter(pk=deal_id)
         .first()
     )

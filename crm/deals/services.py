@@ -206,6 +206,7 @@ def deal_create(*, actor: Actor, values: dict[str, Any]) -> Deal:
             customer=customer,
             pipeline=pipeline,
             stage=stage,
+            furthest_stage=stage,
             probability=stage.probability if probability is None else probability,
             is_probability_manual=probability is not None,
             stage_entered_at=now,
@@ -359,6 +360,19 @@ def checklist_tick(*, actor: Actor, deal_id: int, item_id: int, ticked: bool) ->
 # Moves -------------------------------------------------------------------------------------------
 
 
+def _furthest(deal: Deal, to_stage: Stage) -> Stage | None:
+    """The furthest open or won stage the deal will have been in after entering `to_stage`.
+
+    Only ever forward: lost stages and stages before the furthest one so far leave it as it is. The
+    current stage counts too, so a deal written without the column (older rows, bulk loads) catches up.
+    """
+    furthest = deal.furthest_stage
+    for stage in (deal.stage, to_stage):
+        if stage.kind != StageKind.LOST and (furthest is None or stage.position > furthest.position):
+            furthest = stage
+    return furthest
+
+
 def _stage_of(deal: Deal, stage_id: Any) -> Stage:
     try:
         stage = Stage.objects.filter(pk=int(stage_id), pipeline_id=deal.pipeline_id).first()
@@ -433,6 +447,7 @@ def deal_move(
         probability = to_stage.probability
         columns: dict[str, Any] = {
             "stage": to_stage,
+            "furthest_stage": _furthest(deal, to_stage),
             "stage_entered_at": now,
             "probability": probability,
             "is_probability_manual": False,
@@ -533,6 +548,7 @@ def deal_reopen(*, actor: Actor, deal_id: int, version: int) -> Deal:
         now = clock.now()
         columns: dict[str, Any] = {
             "stage": to_stage,
+            "furthest_stage": _furthest(deal, to_stage),
             "stage_entered_at": now,
             "probability": to_stage.probability,
             "is_probability_manual": False,

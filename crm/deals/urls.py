@@ -15,6 +15,7 @@ urlpatterns = [
     path("customer/<int:customer_id>/", views.customer_deals_panel_view, name="customer_panel"),
     path("objections/", views.objection_analysis_view, name="objections"),
     path("win-loss/", views.win_loss_view, name="win_loss"),
+    path("funnel/", views.funnel_view, name="funnel"),
     path("pipelines/", views.pipeline_list_view, name="pipelines"),
     path("pipelines/<int:pipeline_id>/", views.pipeline_detail_view, name="pipeline"),
     path("<int:deal_id>/", views.deal_detail_view, name="detail"),

@@ -16,7 +16,15 @@ from crm.activities.selectors import TaskFilters, task_list
 from crm.activities.services import task_create
 from crm.core import clock
 from crm.core.actors import Actor, web_actor
-from crm.core.errors import Conflict, DomainError, NotFound, PermissionDenied, apply_to_form
+from crm.core.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    NotFound,
+    PermissionDenied,
+    ValidationFailed,
+    apply_to_form,
+)
 from crm.core.htmx import is_htmx
 from crm.core.pagination import InvalidCursor
 from crm.core.params import date_param, int_param
@@ -25,6 +33,7 @@ from crm.customers.selectors import contacts_of_customer, customer_choices
 from crm.deals import selectors, services
 from crm.deals.errors import MoveRefused, StageRequirementsMissing
 from crm.deals.forms import DealContactForm, DealForm, StageForm
+from crm.deals.funnel import FunnelFilters, funnel_by_stage
 from crm.deals.models import CloseKind, Deal, ObjectionOutcome, Pipeline, Stage, StageKind
 from crm.deals.presentation import DEAL_COLUMNS, duration
 from crm.deals.stage_rules import EVIDENCE_RULES, FIELD_RULES, check_move, may_override, requirements_of
@@ -541,6 +550,60 @@ def win_loss_view(request: HttpRequest) -> HttpResponse:
             "nav_active": "deals",
         },
     )
+
+
+def _funnel_filters(request: HttpRequest) -> tuple[FunnelFilters, list[FieldError]]:
+    """The funnel's filters from the query string; a malformed value is an error naming its field."""
+    errors: list[FieldError] = []
+    values: dict[str, Any] = {}
+    for param, field in (("pipeline", "pipeline_id"), ("owner", "owner_id"), ("team", "team_id")):
+        raw = request.GET.get(param, "").strip()
+        values[field] = int_param(raw)
+        if raw and values[field] is None:
+            errors.append(FieldError(field, _("Choose a value from the list.")))
+    for field in ("created_from", "created_to"):
+        raw = request.GET.get(field, "").strip()
+        values[field] = date_param(raw)
+        if raw and values[field] is None:
+            errors.append(FieldError(field, _("Enter a date as YYYY-MM-DD.")))
+    return FunnelFilters(**values), errors
+
+
+@login_required
+def funnel_view(request: HttpRequest) -> HttpResponse:
+    """The sales funnel: deals created in a period, how far they got stage by stage, and how long each stage took."""
+    actor = web_actor(request.user)
+    filters, errors = _funnel_filters(request)
+    funnel = None
+    if not errors:
+        try:
+            funnel = funnel_by_stage(viewer=actor, filters=filters)
+        except ValidationFailed as exc:
+            errors = exc.errors
+    labels = {
+        "pipeline_id": _("Pipeline"),
+        "created_from": _("Created from"),
+        "created_to": _("Created to"),
+        "owner_id": _("Owner"),
+        "team_id": _("Team"),
+    }
+    today = clock.today()
+    context = {
+        "funnel": funnel,
+        "errors": [
+            _("%(field)s: %(message)s") % {"field": labels.get(error.field, error.field), "message": error.message}
+            for error in errors
+        ],
+        "pipelines": selectors.pipeline_choices(),
+        "pipeline_id": funnel.pipeline.pk if funnel else filters.pipeline_id,
+        "created_from": request.GET.get("created_from") or today.replace(month=1, day=1).isoformat(),
+        "created_to": request.GET.get("created_to") or today.isoformat(),
+        "filters": filters,
+        "owners": user_list(include_inactive=False),
+        "teams": team_list(),
+        "nav_active": "deals",
+    }
+    return render(request, "deals/funnel.html", context, status=400 if errors else 200)
 
 
 # Forms -------------------------------------------------------------------------------------------

@@ -1,9 +1,9 @@
 """Bulk load of demo deals in the default pipeline, each with the stage history of its path.
 
 Open deals sit in one of the open stages (fewer the further along), won deals went through every
-open stage, lost deals dropped out after a few; stage, probability, close time, close reason and
-the history all follow the pipeline's own stages, as `deal_move_to_stage` would have written them.
-The won deals are remembered for the contracts that follow.
+open stage, lost deals dropped out after a few; stage, furthest stage reached, probability, close
+time, close reason and the history all follow the pipeline's own stages, as `deal_move` would have
+written them. The won deals are remembered for the contracts that follow.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
         [
             "name", "customer_id", "pipeline_id", "stage_id", "amount", "budget", "expected_close_on", "probability",
             "stage_entered_at", "closed_at", "close_reason_id", "competitor", "owner_id", "team_id", "created_at",
-            "updated_at", "search_text",
+            "updated_at", "search_text", "furthest_stage_id",
         ],
     )  # fmt: skip
     change_rows = Inserter(
@@ -107,6 +107,8 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
                 scale = population.created_ago[customer] / moments[0]
                 moments = [int(moment * scale) for moment in moments]
             stage = path[-1]
+            # What the services keep: the furthest open or won stage of the path (paths run in stage order).
+            furthest = max((step for step in path if step.kind != StageKind.LOST), key=lambda step: step.position)
             product = rng.randrange(len(PRODUCTS))
             amount = round(math.exp(rng.uniform(SMALLEST, LARGEST)) / 1000) * 100_000  # whole thousands, in cents
             entered = now - dt.timedelta(seconds=moments[-1])
@@ -125,6 +127,7 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
                     naming.search_text(
                         [(name, *product_names[product]), (customer_name, customer_full, customer_initials)], [], []
                     ),
+                    furthest.pk,
                 )
             )  # fmt: skip
             paths.append((owner_id, list(zip(path, moments, strict=True))))

@@ -67,6 +67,9 @@ def demo_deals(rng: random.Random, *, count: int = DEMO_DEALS) -> int:
             customer_id=customer_id,
             pipeline=pipeline,
             stage=current,
+            furthest_stage=max(
+                (stage for stage, _moment in path if stage.kind != StageKind.LOST), key=lambda stage: stage.position
+            ),
             amount=amount,
             budget=amount * Decimal("1.1") if current.position >= 1 else None,
             expected_close_on=(now + dt.timedelta(days=rng.randrange(-30, 150))).date(),

@@ -15,7 +15,7 @@ from crm.contracts.models import Contract, ContractNumberSequence, ContractStatu
 from crm.contracts.services import contract_number_next
 from crm.core.search import search_filter
 from crm.customers.models import Contact, Customer
-from crm.deals.models import Deal, Pipeline, StageChange, StageKind
+from crm.deals.models import Deal, Pipeline, Stage, StageChange, StageKind
 from crm.deals.tests.conftest import ensure_default_pipeline
 from crm.demo.campaigns import DEMO_WEB_FORM_LEADS
 from crm.demo.composition import BIG_CUSTOMER_FOLLOW_UPS, BIG_CUSTOMER_NAME, Composition
@@ -122,6 +122,26 @@ def test_deals_follow_their_pipelines_stages_and_history() -> None:
     last = StageChange.objects.filter(deal=OuterRef("pk")).order_by("-moved_at", "-id")
     ends = deals.annotate(last_to=Subquery(last.values("to_stage")[:1]), last_at=Subquery(last.values("moved_at")[:1]))
     assert not ends.exclude(last_to=F("stage_id"), last_at=F("stage_entered_at")).exists()
+
+
+def test_each_deals_furthest_stage_is_the_furthest_its_history_reached() -> None:
+    # given the bulk load of the module
+    # when each deal's furthest stage is compared with the furthest open or won stage its history entered
+    entered = StageChange.objects.filter(deal_id=OuterRef(OuterRef("pk"))).values("to_stage_id")
+    furthest = (
+        Stage.objects.filter(pk__in=entered).exclude(kind=StageKind.LOST).order_by("-position", "-id").values("pk")[:1]
+    )
+    deals = Deal.objects.annotate(from_history=Subquery(furthest))
+
+    # then they agree for every deal, showcase and bulk alike, and lost deals stopped at an open stage
+    assert not deals.filter(furthest_stage__isnull=True).exists()
+    assert not deals.exclude(furthest_stage_id=F("from_history")).exists()
+    assert set(Deal.objects.filter(stage__kind=StageKind.LOST).values_list("furthest_stage__kind", flat=True)) == {
+        StageKind.OPEN
+    }
+    assert set(Deal.objects.filter(stage__kind=StageKind.WON).values_list("furthest_stage__kind", flat=True)) == {
+        StageKind.WON
+    }
 
 
 def test_every_ledger_sum_agrees_with_its_parts() -> None:
