@@ -115,22 +115,26 @@ def _shown_changes(
     return tuple(rows)
 
 
-def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list[TimelineItem]:
-    """Follow-ups and every recorded change of the customer and its contacts, newest first."""
+def customer_timeline(
+    *, viewer: Actor, customer: Any, limit: int = 100, before: dt.datetime | None = None
+) -> list[TimelineItem]:
+    """Follow-ups and every recorded change of the customer and its contacts, newest first: the
+    newest `limit` of each kind, only those before `before` if given (see `timeline_page`)."""
     require_visible(viewer, customer)
     masked = masks_contact_info(viewer, owner_id=customer.owner_id)
-    activities = list(
-        Activity.objects.filter(customer=customer)
-        .select_related("contact", "owner")
-        .order_by("-occurred_at", "-id")[:limit]
-    )
+    follow_ups = Activity.objects.filter(customer=customer)
+    if before is not None:
+        follow_ups = follow_ups.filter(occurred_at__lt=before)
+    activities = list(follow_ups.select_related("contact", "owner").order_by("-occurred_at", "-id")[:limit])
     # Contacts have owners of their own (a handover moves only the customer): show only those the
     # viewer may see, masked by their own owner.
     contact_owners = dict(
         visible(viewer, Contact.all_objects.filter(customer=customer)).values_list("pk", "owner_id")[:500]
     )
-    entries = history_of(target_type="customers.customer", target_ids=[customer.pk], limit=limit)
-    contact_entries = history_of(target_type="customers.contact", target_ids=list(contact_owners), limit=limit)
+    entries = history_of(target_type="customers.customer", target_ids=[customer.pk], limit=limit, before=before)
+    contact_entries = history_of(
+        target_type="customers.contact", target_ids=list(contact_owners), limit=limit, before=before
+    )
     names = related_names((e.target_type, e.changes) for e in [*entries, *contact_entries])
     items = [
         TimelineItem(
@@ -158,10 +162,24 @@ def customer_timeline(*, viewer: Actor, customer: Any, limit: int = 100) -> list
     ]
     items += [
         TimelineItem(at=event.at, kind="event", event=event)
-        for event in timeline_events(viewer=viewer, customer=customer, limit=limit)
+        for event in timeline_events(viewer=viewer, customer=customer, limit=limit, before=before)
     ]
     items.sort(key=lambda item: item.at, reverse=True)
     return items[:limit]
+
+
+def timeline_page(items: list[TimelineItem], size: int) -> tuple[list[TimelineItem], dt.datetime | None]:
+    """The first `size` of `items` (asked for with a limit of size + 1) and where the next page starts.
+
+    The next page asks for what happened before the last item shown, so items sharing that moment
+    are all shown on this page rather than split across two, where the second would miss them.
+    """
+    if len(items) <= size:
+        return items, None
+    shown = items[:size]
+    while len(shown) < len(items) and items[len(shown)].at == shown[-1].at:
+        shown.append(items[len(shown)])
+    return shown, shown[-1].at
 
 
 # Tasks -----------------------------------------------------------------------------------------

@@ -23,8 +23,9 @@ class TimelineEvent:
     detail: str = ""
 
 
-# (viewer, customer, limit) -> the newest events about that customer the viewer may see
-TimelineSource = Callable[[Actor, Any, int], Iterable[TimelineEvent]]
+# (viewer, customer, limit, before) -> the newest events about that customer the viewer may see,
+# only those that happened before `before` when it is given (the timeline's older pages)
+TimelineSource = Callable[[Actor, Any, int, dt.datetime | None], Iterable[TimelineEvent]]
 
 _SOURCES: dict[str, TimelineSource] = {}
 
@@ -33,5 +34,7 @@ def register_timeline_source(name: str, source: TimelineSource) -> None:
     _SOURCES[name] = source
 
 
-def timeline_events(*, viewer: Actor, customer: Any, limit: int) -> list[TimelineEvent]:
-    return [event for source in _SOURCES.values() for event in source(viewer, customer, limit)]
+def timeline_events(
+    *, viewer: Actor, customer: Any, limit: int, before: dt.datetime | None = None
+) -> list[TimelineEvent]:
+    return [event for source in _SOURCES.values() for event in source(viewer, customer, limit, before)]

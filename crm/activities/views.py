@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from types import SimpleNamespace
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,24 +23,44 @@ from crm.core.actors import Actor, web_actor
 from crm.core.errors import DomainError, NotFound, apply_to_form
 from crm.core.htmx import is_htmx
 from crm.core.pagination import InvalidCursor
-from crm.core.params import int_param
+from crm.core.params import datetime_param, int_param
 from crm.customers.models import Customer
 from crm.customers.selectors import contacts_of_customer, customer_get
 from crm.identity.models import User
 from crm.identity.selectors import user_list
 from crm.identity.services import hash_token, preference_set
 
+# Entries per page of a customer's timeline: a customer with thousands of follow-ups shows the
+# newest and a button for the next page, so the panel renders quickly whatever the history.
+TIMELINE_PAGE = 30
+
+
+def _timeline(actor: Actor, customer: Customer, before: dt.datetime | None) -> dict[str, Any]:
+    items = selectors.customer_timeline(viewer=actor, customer=customer, limit=TIMELINE_PAGE + 1, before=before)
+    shown, older = selectors.timeline_page(items, TIMELINE_PAGE)
+    return {"customer": customer, "timeline": shown, "older": older.isoformat() if older else "", "appended": before}
+
 
 def _panel(request: HttpRequest, actor: Actor, customer: Customer, form: ActivityForm | None = None) -> HttpResponse:
     contacts = contacts_of_customer(viewer=actor, customer_id=customer.pk)
     if form is None:
         form = ActivityForm(contacts=[(c.pk, c.name) for c in contacts])
-    context = {
-        "customer": customer,
-        "form": form,
-        "timeline": selectors.customer_timeline(viewer=actor, customer=customer),
-    }
+    context = {"form": form, **_timeline(actor, customer, None)}
     return render(request, "activities/panel.html", context)
+
+
+@login_required
+def timeline_older_view(request: HttpRequest, customer_id: int) -> HttpResponse:
+    """The next page of a customer's timeline, appended by the panel's "show older" button."""
+    actor = web_actor(request.user)
+    before = datetime_param(request.GET.get("before"))
+    if before is None:
+        return HttpResponseBadRequest(_("The link to older entries is malformed; reload the page."))
+    try:
+        customer = customer_get(viewer=actor, customer_id=customer_id)
+    except NotFound:
+        return render(request, "web/not_found.html", status=404)
+    return render(request, "activities/timeline_items.html", _timeline(actor, customer, before))
 
 
 @login_required

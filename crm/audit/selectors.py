@@ -41,11 +41,17 @@ def audit_list(*, filters: AuditFilters) -> QuerySet[AuditEntry]:
     return entries
 
 
-def history_of(*, target_type: str, target_ids: list[int], limit: int = 200) -> list[AuditEntry]:
-    """The latest entries about the given records (visibility is the caller's job)."""
+def history_of(
+    *, target_type: str, target_ids: list[int], limit: int = 200, before: dt.datetime | None = None
+) -> list[AuditEntry]:
+    """The latest entries about the given records, only those made before `before` if given
+    (visibility is the caller's job)."""
     if not target_ids:
         return []
-    return list(AuditEntry.objects.filter(target_type=target_type, target_id__in=target_ids).order_by("-id")[:limit])
+    entries = AuditEntry.objects.filter(target_type=target_type, target_id__in=target_ids)
+    if before is not None:
+        entries = entries.filter(created_at__lt=before)
+    return list(entries.order_by("-id")[:limit])
 
 
 def changes_since(*, target_type: str, target_id: int, version: int) -> list[AuditEntry]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,12 +28,14 @@ def _status_label(value: object) -> str:
         return str(value)
 
 
-def contract_events(viewer: Actor, customer: Any, limit: int) -> Iterable[TimelineEvent]:
+def contract_events(
+    viewer: Actor, customer: Any, limit: int, before: dt.datetime | None = None
+) -> Iterable[TimelineEvent]:
     contracts: dict[int, Contract] = {
         c.pk: c for c in contracts_of_customer(viewer=viewer, customer_id=customer.pk, limit=CONTRACTS_SHOWN)
     }
     label = pgettext("timeline badge", "Contract")
-    for entry in history_of(target_type=CONTRACT_TYPE, target_ids=list(contracts), limit=limit):
+    for entry in history_of(target_type=CONTRACT_TYPE, target_ids=list(contracts), limit=limit, before=before):
         contract = contracts[entry.target_id or 0]
         title = f"{contract.number} {contract.title}"
         url = reverse("contracts:detail", args=[contract.pk])

@@ -562,15 +562,19 @@ def customer_summary(*, viewer: Actor, customer_id: int, today: dt.date | None =
     )
 
 
-def customer_ledger_events(*, viewer: Actor, customer_id: int, limit: int) -> tuple[list[Payment], list[Invoice]]:
-    """The newest payments (and reversals) and invoices on a customer's contracts the viewer may see."""
+def customer_ledger_events(
+    *, viewer: Actor, customer_id: int, limit: int, before: dt.datetime | None = None
+) -> tuple[list[Payment], list[Invoice]]:
+    """The newest payments (and reversals) and invoices on a customer's contracts the viewer may see,
+    only those recorded before `before` when it is given."""
+    older = Q(created_at__lt=before) if before is not None else Q()
     payments = (
-        Payment.objects.filter(_visible_q(viewer), contract__customer_id=customer_id)
+        Payment.objects.filter(_visible_q(viewer), older, contract__customer_id=customer_id)
         .select_related("contract")
         .order_by("-created_at", "-id")[:limit]
     )
     invoices = (
-        Invoice.objects.filter(_visible_q(viewer), contract__customer_id=customer_id)
+        Invoice.objects.filter(_visible_q(viewer), older, contract__customer_id=customer_id)
         .select_related("contract")
         .order_by("-created_at", "-id")[:limit]
     )

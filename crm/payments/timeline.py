@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,8 +21,10 @@ def _amount(value: Any, currency: str) -> str:
     return f"{currency} {value:,.2f}"
 
 
-def ledger_events(viewer: Actor, customer: Any, limit: int) -> Iterator[TimelineEvent]:
-    payments, invoices = customer_ledger_events(viewer=viewer, customer_id=customer.pk, limit=limit)
+def ledger_events(
+    viewer: Actor, customer: Any, limit: int, before: dt.datetime | None = None
+) -> Iterator[TimelineEvent]:
+    payments, invoices = customer_ledger_events(viewer=viewer, customer_id=customer.pk, limit=limit, before=before)
     for payment in payments:
         contract = payment.contract
         amount = _amount(payment.amount, contract.currency)
