@@ -109,7 +109,8 @@ def test_a_discount_above_the_limit_is_sent_after_the_manager_approves(new_page:
     # and the rep sends it
     rep.reload()
     rep.get_by_test_id("send-quote").click()
-    expect(rep.get_by_test_id("quote-send")).to_contain_text("wuqian@huasheng.cn")
+    # (the recipient list already names the address: wait for the page that says it was sent)
+    expect(rep.get_by_test_id("quote-sent")).to_contain_text("wuqian@huasheng.cn")
     assert fresh(quote).status == QuoteStatus.SENT
     assert [message.to for message in mail.outbox] == [["wuqian@huasheng.cn"]]
 
