@@ -37,6 +37,7 @@ from crm.leads.assignment import open_lead_counts
 from crm.leads.models import Lead
 from crm.leads.rulebook import MAX_CAPACITY, capacity_set
 from crm.payments.models import Instalment, Invoice, Payment, PaymentAllocation, PaymentPlan
+from crm.payments.services.running_totals import running_totals_refresh
 
 # Room above the open leads each rep already holds, so new leads can still be assigned to them.
 LEAD_CAPACITY_HEADROOM = 200
@@ -125,6 +126,10 @@ def _top_up(rng: random.Random, composition: Composition, population: Population
         )
         report.begin("sales indexes", 1)  # built as the block ends
     report.advance("sales indexes", 1)
+    # The payments and invoices went in by SQL, past the services that keep the contracts' running
+    # totals. Recomputed once the indexes are back: without the payments' contract index each
+    # contract's sum would scan every payment.
+    running_totals_refresh()
     _lead_capacity(population)
 
 

@@ -36,7 +36,6 @@ from crm.payments.models import (
     PaymentMethod,
     PaymentPlan,
 )
-from crm.payments.services.running_totals import running_totals_refresh
 
 CONTRACTS_PER_BATCH = 1000
 INVOICE_EVERY = 10  # one contract in ten has an invoice for its first instalment
@@ -119,8 +118,6 @@ def load_ledger(
             loader.load([(number, counts[number]) for number in batch])
         progress.advance("contracts", len(batch))
     loader.save_sequences()
-    # The payments and invoices went in by SQL, past the services that keep the contracts' running totals.
-    running_totals_refresh()
     return LedgerCounts(loader.contracts.count, loader.instalments.count, loader.payments.count, loader.invoices.count)
 
 
