@@ -43,6 +43,7 @@ from django.tasks.signals import task_enqueued, task_finished, task_started
 from django.utils.json import normalize_json
 from django.utils.module_loading import import_string
 from redis import Redis
+from redis.exceptions import RedisError
 from rq import Queue, Retry
 from rq.exceptions import AbandonedJobError, NoSuchJobError
 from rq.job import Job, JobStatus, get_current_job
@@ -95,7 +96,15 @@ class RedisTaskBackend(BaseTaskBackend):
     @cached_property
     def connection(self) -> Redis:
         # One client per backend instance; Django keeps one instance per thread.
-        return Redis.from_url(self.url)
+        # A connect timeout, so a health check or a request never hangs on an unreachable server.
+        return Redis.from_url(self.url, socket_connect_timeout=5)
+
+    def reachable(self) -> bool:
+        """Whether Redis answers now (for health checks: a queue nobody can reach loses every job)."""
+        try:
+            return bool(self.connection.ping())
+        except RedisError:
+            return False
 
     def queue(self, name: str) -> Queue:
         """The RQ queue behind the django.tasks queue `name` (same name)."""

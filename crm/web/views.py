@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.tasks import task_backends
 from django.utils import timezone
 
 from crm.access.visibility import masks_contact_info
@@ -20,6 +21,7 @@ from crm.core.htmx import is_htmx
 from crm.core.pagination import SortKey, paginate
 from crm.core.params import date_param, int_param
 from crm.core.phone import mask_email, mask_phone
+from crm.core.rq_backend import RedisTaskBackend
 from crm.customers.selectors import (
     ContactFilters,
     CustomerFilters,
@@ -119,7 +121,14 @@ def trash_view(request: HttpRequest) -> HttpResponse:
 
 
 def health_view(request: HttpRequest) -> HttpResponse:
-    """For load balancers: answers 200 when the database answers."""
+    """For load balancers: 200 when the database answers and, with Redis as the task queue, Redis too.
+
+    503 names what failed: an app server that cannot queue jobs would accept writes whose
+    follow-up work (notices, scans, e-mails) is lost.
+    """
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
+    backend = task_backends["default"]
+    if isinstance(backend, RedisTaskBackend) and not backend.reachable():
+        return JsonResponse({"status": "error", "failing": ["task_queue"]}, status=503)
     return JsonResponse({"status": "ok"})
