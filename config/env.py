@@ -56,6 +56,7 @@ class Env:
     login_failure_window_minutes: int
     task_backend: str
     redis_url: str
+    trusted_proxies: list[str]
 
     @classmethod
     def load(cls) -> Env:
@@ -82,4 +83,5 @@ class Env:
             login_failure_window_minutes=int(os.environ.get("LOGIN_FAILURE_WINDOW_MINUTES", "15")),
             task_backend=task_backend,
             redis_url=os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0",
+            trusted_proxies=_list("TRUSTED_PROXIES", []),
         )

@@ -187,6 +187,9 @@ def _mailer(url: str) -> dict[str, Any]:
 MAILERS = {"default": _mailer(ENV.email_url)}
 DEFAULT_FROM_EMAIL = ENV.default_from_email
 
+# Reverse proxies whose X-Forwarded-For is believed (crm/core/client_address.py): the sign-in throttle and
+# the web forms' per-address limit must see the visitor's address, not the proxy's.
+CRM_TRUSTED_PROXIES = ENV.trusted_proxies
 CRM_LOGIN_FAILURE_LIMIT = ENV.login_failure_limit
 CRM_LOGIN_FAILURE_WINDOW_MINUTES = ENV.login_failure_window_minutes
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from crm.core.actors import system_actor, web_actor
+from crm.core.client_address import client_ip
 from crm.core.errors import DomainError, NotFound, apply_to_form
 from crm.identity import selectors, services
 from crm.identity.authentication import UsernameOrEmailBackend
@@ -31,10 +32,6 @@ from crm.identity.models import Team, User
 from crm.identity.rights import can_manage_org
 
 
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
-
-
 def _safe_next(request: HttpRequest, fallback: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -49,7 +46,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        ip = _client_ip(request)
+        ip = client_ip(request)
         if selectors.login_is_throttled(username=username, ip_address=ip):
             form.add_error(None, _("Too many failed attempts. Wait a few minutes before trying again."))
         else:

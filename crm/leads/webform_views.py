@@ -24,6 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm.core.client_address import client_ip
 from crm.core.errors import DomainError, NotFound, ValidationFailed, apply_to_form
 from crm.leads import webforms
 from crm.leads.models import WebForm
@@ -99,7 +100,7 @@ def _in_language(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespons
 
 def _visitor(request: HttpRequest) -> webforms.Visitor:
     return webforms.Visitor(
-        ip_address=request.META.get("REMOTE_ADDR"),
+        ip_address=client_ip(request),
         user_agent=str(request.META.get("HTTP_USER_AGENT", "")),
         referrer=str(request.META.get("HTTP_REFERER", "")),
     )
