@@ -15,9 +15,10 @@ from crm.access.visibility import require_visible, visible
 from crm.core.actors import Actor
 from crm.core.clock import day_start
 from crm.core.errors import FieldError, NotFound, ValidationFailed
+from crm.core.flag_tables import only_flagged
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.search import search_filter
-from crm.customers.models import Contact, Customer, Tag
+from crm.customers.models import Contact, Customer, NeglectFlag, Tag
 from crm.identity.selectors import team_subtree_ids
 
 SORTS: dict[str, SortKey] = {
@@ -107,8 +108,8 @@ def customer_list(*, viewer: Actor, filters: CustomerFilters) -> QuerySet[Custom
     if filters.city:
         customers = customers.filter(city=filters.city)
     if filters.neglected:
-        # Flags live in their own table (crm.customers.neglect); usually a small share of customers.
-        customers = customers.filter(neglect_flag__isnull=False)
+        # Flags live in their own table (crm.customers.neglect).
+        customers = only_flagged(customers, NeglectFlag.objects.all(), flag_key="customer_id", relation="neglect_flag")
     customers = _date_ranges(customers, filters)
     if filters.q:
         customers = search_filter(customers, filters.q)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from crm.access.visibility import can_change, scope_of
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
+from crm.core.flag_tables import only_flagged
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.search import search_filter
 from crm.deals.models import (
@@ -22,6 +23,7 @@ from crm.deals.models import (
     Deal,
     DealCollaborator,
     DealContact,
+    DealStall,
     Objection,
     ObjectionOutcome,
     ObjectionType,
@@ -179,7 +181,7 @@ def deal_list(*, viewer: Actor, filters: DealFilters) -> QuerySet[Deal]:
         if months is not None:
             deals = deals.filter(expected_close_on__gte=months[0], expected_close_on__lt=months[1])
     if filters.stalled:
-        deals = deals.filter(stall__isnull=False)
+        deals = only_flagged(deals, DealStall.objects.all(), flag_key="deal_id", relation="stall")
     if filters.q:
         deals = search_filter(deals, filters.q)
     # Not the pipeline: joining it first makes SQLite give up the pipeline/amount index.
