@@ -193,12 +193,6 @@ class PaymentFilters:
         return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "", False)}
 
 
-def _overdue_contract_ids(today: dt.date) -> QuerySet[Instalment, Any]:
-    return Instalment.objects.filter(
-        collected__lt=F("amount"), due_on__lt=today, contract__status__in=RECEIVABLE_STATUSES
-    ).values("contract_id")
-
-
 def _contract_filters(
     queryset: QuerySet[Any],
     *,
@@ -211,7 +205,16 @@ def _contract_filters(
     if owner_id:
         queryset = queryset.filter(**{f"{prefix}owner_id": owner_id})
     if team_id:
-        queryset = queryset.filter(**{f"{prefix}team_id__in": team_subtree_ids(team_id)})
+        teams = team_subtree_ids(team_id)
+        if prefix:
+            # Instalments, payments and invoices are listed in date order. A team has a large share of the
+            # contracts, so walking the list's date index and checking each row's contract fills a page
+            # sooner than gathering every row of the team's contracts and sorting them; `+` keeps SQLite
+            # from choosing the contracts' team index instead (at a million instalments: 221 ms to 10).
+            team = UnaryPlus(F(f"{prefix}team_id"), output_field=BigIntegerField())
+            queryset = queryset.alias(contract_team=team).filter(contract_team__in=teams)
+        else:
+            queryset = queryset.filter(team_id__in=teams)
     if customer_id:
         queryset = queryset.filter(**{f"{prefix}customer_id": customer_id})
     if contract_id:
@@ -235,7 +238,13 @@ def payment_list(*, viewer: Actor, filters: PaymentFilters) -> QuerySet[Payment]
         contract_id=filters.contract_id,
     )
     if filters.overdue:
-        payments = payments.filter(contract_id__in=_overdue_contract_ids(clock.today()))
+        # A check per payment, walking the payments newest first: most receivable contracts have an
+        # overdue instalment, so a page fills at once; gathering those contracts first and sorting all
+        # their payments took 0.6 s at a million instalments.
+        overdue = Instalment.objects.filter(
+            contract_id=OuterRef("contract_id"), collected__lt=F("amount"), due_on__lt=clock.today()
+        )
+        payments = payments.filter(Exists(overdue), contract__status__in=RECEIVABLE_STATUSES)
     return payments.select_related("contract", "contract__customer", "contract__owner").annotate(
         is_reversed=Exists(Payment.objects.filter(reverses_id=OuterRef("pk")))
     )
