@@ -1,4 +1,4 @@
-""""Neglected only" lists the same customers, in the same order, whichever way the flags are read."""
+"""The "neglected only" list shows the same customers, in the same order, whichever way the flags are read."""
 
 from __future__ import annotations
 
