@@ -222,6 +222,12 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["-created_at", "-id"], name="deal_created"),
             models.Index(fields=["-updated_at", "-id"], name="deal_updated"),
             models.Index(fields=["owner", "-created_at", "-id"], name="deal_owner_created"),
+            # A rep's own deals in each order the list offers, without sorting all of them.
+            models.Index(
+                fields=["owner", "-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_owner_amount"
+            ),
+            models.Index(fields=["owner", "name", "id"], condition=Q(deleted_at__isnull=True), name="deal_owner_name"),
+            models.Index(fields=["owner", "-updated_at", "-id"], name="deal_owner_updated"),
             models.Index(fields=["team", "-created_at", "-id"], name="deal_team_created"),
             models.Index(fields=["customer", "-created_at"], name="deal_customer"),
             models.Index(fields=["expected_close_on", "id"], name="deal_close_on"),

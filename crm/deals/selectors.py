@@ -33,6 +33,7 @@ from crm.deals.models import (
     StageKind,
     StageTransition,
 )
+from crm.identity.rights import user_of
 from crm.identity.selectors import team_subtree_ids
 
 SORTS: dict[str, SortKey] = {
@@ -54,10 +55,41 @@ def deal_visibility_q(viewer: Actor) -> Q:
     scope = scope_of(viewer)
     condition = scope.q()
     if not scope.sees_all and viewer.user_id is not None:
-        # A subquery, not a join: a join would repeat a deal once per collaborator.
-        shared = DealCollaborator.objects.filter(user_id=viewer.user_id).values("deal_id")
-        condition |= Q(pk__in=shared)
+        shared = _shared_deal_ids(viewer)
+        if shared is None:
+            # A subquery, not a join: a join would repeat a deal once per collaborator.
+            condition |= Q(pk__in=DealCollaborator.objects.filter(user_id=viewer.user_id).values("deal_id"))
+        elif shared:
+            condition |= Q(pk__in=shared)
     return condition
+
+
+# Up to this many shared deals are named in the condition; beyond, a subquery finds them.
+SHARED_IN_CONDITION = 500
+
+
+def _shared_deal_ids(viewer: Actor) -> list[int] | None:
+    """The deals shared with the viewer (None: too many to list), once per request.
+
+    Most people collaborate on no deal. Leaving the condition out for them lets the database walk
+    the owner's sort index; "owner, or shared" makes SQLite gather and sort all of the owner's deals
+    (180 ms at 27,000 own deals), even when nothing is shared.
+    """
+    if viewer.user_id is None:
+        return []
+    user = user_of(viewer)
+    cached: list[int] | None = getattr(user, "_crm_shared_deals", None) if user is not None else None
+    if cached is not None:
+        return cached
+    ids = list(
+        DealCollaborator.objects.filter(user_id=viewer.user_id).values_list("deal_id", flat=True)[
+            : SHARED_IN_CONDITION + 1
+        ]
+    )
+    shared = ids if len(ids) <= SHARED_IN_CONDITION else None
+    if user is not None and shared is not None:
+        user._crm_shared_deals = shared  # type: ignore[attr-defined]
+    return shared
 
 
 def visible_deals(viewer: Actor, queryset: QuerySet[Deal]) -> QuerySet[Deal]:

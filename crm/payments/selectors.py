@@ -455,9 +455,14 @@ def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | N
 
 
 class UnaryPlus(Func):
-    """`+column`: the same value, but not a column an index can be chosen for (SQLite's planner hint)."""
+    """`+column` on SQLite: the same value, but not a column an index can be chosen for (its planner's
+    hint). Other databases get the column itself: PostgreSQL plans from statistics and has no unary
+    plus for text."""
 
-    template = "(+%(expressions)s)"
+    template = "(%(expressions)s)"
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(+%(expressions)s)", **extra_context)
 
 
 def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, narrow: bool) -> list[dict[str, Any]]:
