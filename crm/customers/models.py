@@ -136,6 +136,9 @@ class Customer(OwnedRecord):
             models.Index(fields=["grade", "-created_at", "-id"], name="customer_grade_created"),
             models.Index(fields=["industry", "-created_at", "-id"], name="customer_industry_created"),
             models.Index(fields=["province", "city", "-created_at"], name="customer_region_created"),
+            # A province alone, newest first: with the city between them the index above leaves the
+            # province's customers to be sorted (0.4 s at a million customers).
+            models.Index(fields=["province", "-created_at", "-id"], name="customer_province_created"),
             # Duplicate check: indexed equality on each match key, and ordered scans for blocking. A blank
             # value is no key, and most rows leave some keys blank: partial indexes keep the blanks out,
             # so SQLite's statistics see selective keys (crm.customers.duplicates.keys says why).

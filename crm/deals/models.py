@@ -220,6 +220,8 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
                 name="deal_funnel",
             ),
             models.Index(fields=["-created_at", "-id"], name="deal_created"),
+            # The list and API filtered by one stage, newest first (the board uses the amount index above).
+            models.Index(fields=["stage", "-created_at", "-id"], name="deal_stage_created"),
             models.Index(fields=["-updated_at", "-id"], name="deal_updated"),
             models.Index(fields=["owner", "-created_at", "-id"], name="deal_owner_created"),
             # A rep's own deals in each order the list offers, without sorting all of them.
