@@ -128,7 +128,7 @@ class Session:
         self._csrf = ""
 
     def csrf_token(self) -> str:
-        """The token a form of this session carries (read once from the lead form)."""
+        """The CSRF token the signed-in client's forms carry (read once from the lead form)."""
         if not self._csrf:
             page = self.client.get("/leads/new/")
             found = _CSRF_FIELD.search(page.text)
