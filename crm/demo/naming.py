@@ -32,24 +32,6 @@ def mobile(rng: random.Random) -> str:
     return f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
 
 
-def prospect(rng: random.Random) -> dict[str, str]:
-    """A new lead as a person would type it into a form: name, company, title, mobile and region."""
-    region = words.REGIONS[rng.randrange(len(words.REGIONS))]
-    trade = words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]
-    industry_word, industry = words.INDUSTRIES[rng.randrange(len(words.INDUSTRIES))]
-    return {
-        "name": words.SURNAMES[rng.randrange(len(words.SURNAMES))]
-        + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))],
-        "company_name": f"{region[0]}{trade}{industry_word}有限公司",
-        "title": rng.choice(words.TITLES),
-        # Without +86, as people type it; the prefixes are ones the phone validator accepts.
-        "mobile": mobile(rng).removeprefix("+86"),
-        "province": region[1],
-        "city": region[2],
-        "industry": industry,
-    }
-
-
 def credit_code(rng: random.Random, region_code: str) -> str:
     body = "91" + region_code + "".join(rng.choice(ALPHABET[:10] + "ABCDEFGH") for _ in range(9))
     return body + check_character(body)
