@@ -207,3 +207,29 @@ class RestoreSearchIndex(DropSearchIndex):
 
     def describe(self) -> str:
         return f"Restore the search index on {self.table}.search_text after a table rebuild"
+
+
+class OnlyWhenReversed(Operation):
+    """Runs `operation` backwards only.
+
+    SQLite adds a nullable column in place, keeping the search triggers, but removes a foreign key
+    column by rebuilding the table, which drops them: wrap a DropSearchIndex/RestoreSearchIndex pair
+    around such an AddField in this, and the index is set aside and rebuilt around the removal only.
+    """
+
+    reversible = True
+
+    def __init__(self, operation: Operation) -> None:
+        self.operation = operation
+
+    def state_forwards(self, app_label: str, state: Any) -> None:
+        return None
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        return None
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        self.operation.database_backwards(app_label, schema_editor, from_state, to_state)
+
+    def describe(self) -> str:
+        return f"When reversed: {self.operation.describe()}"

@@ -151,6 +151,18 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
         related_name="+",
         db_index=False,  # served by the deal_funnel index below; nothing looks deals up by it alone
     )
+    # The stage a lost deal was lost from (where its last move into a lost stage came from), kept by every
+    # service that moves it and cleared when it leaves the lost stage: the win/loss analysis counts lost
+    # deals by it instead of reading each deal's stage history.
+    lost_from_stage = models.ForeignKey(
+        Stage,
+        verbose_name=_("lost from stage"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,  # served by the deal_closed index below
+    )
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, default=0)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     budget = models.DecimalField(_("customer budget"), max_digits=16, decimal_places=2, null=True, blank=True)

@@ -8,7 +8,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_change, scope_of
@@ -16,6 +28,7 @@ from crm.core.actors import Actor
 from crm.core.errors import NotFound
 from crm.core.flag_tables import only_flagged
 from crm.core.pagination import Page, SortKey, paginate
+from crm.core.plan_hints import UnaryPlus, more_than
 from crm.core.search import search_filter
 from crm.deals.models import (
     ChecklistItem,
@@ -211,7 +224,15 @@ def deal_list(*, viewer: Actor, filters: DealFilters) -> QuerySet[Deal]:
     if filters.close_month:
         months = _month_range(filters.close_month)
         if months is not None:
-            deals = deals.filter(expected_close_on__gte=months[0], expected_close_on__lt=months[1])
+            in_month = {"expected_close_on__gte": months[0], "expected_close_on__lt": months[1]}
+            if more_than(Deal.objects.filter(**in_month)):
+                # A busy month (the usual "closing this month"): checking each deal while walking the sort
+                # index fills a page at once; gathering the month's tens of thousands of deals and sorting
+                # them took 0.2 s at half a million deals on SQLite. A quiet month is gathered.
+                close_on = UnaryPlus(F("expected_close_on"), output_field=DateField())
+                deals = deals.alias(close_on=close_on).filter(close_on__gte=months[0], close_on__lt=months[1])
+            else:
+                deals = deals.filter(**in_month)
     if filters.stalled:
         deals = only_flagged(deals, DealStall.objects.all(), flag_key="deal_id", relation="stall")
     if filters.q:

@@ -448,6 +448,7 @@ def deal_move(
         columns: dict[str, Any] = {
             "stage": to_stage,
             "furthest_stage": _furthest(deal, to_stage),
+            "lost_from_stage": deal.stage if to_stage.kind == StageKind.LOST else None,
             "stage_entered_at": now,
             "probability": probability,
             "is_probability_manual": False,
@@ -549,6 +550,7 @@ def deal_reopen(*, actor: Actor, deal_id: int, version: int) -> Deal:
         columns: dict[str, Any] = {
             "stage": to_stage,
             "furthest_stage": _furthest(deal, to_stage),
+            "lost_from_stage": None,
             "stage_entered_at": now,
             "probability": to_stage.probability,
             "is_probability_manual": False,

@@ -9,13 +9,13 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, F, IntegerField, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from crm.core.actors import Actor
 from crm.core.clock import day_start
-from crm.deals.models import Deal, StageChange, StageKind
+from crm.deals.models import Deal, StageKind
 from crm.deals.selectors import visible_deals
 
 # Upper bounds in the deal's currency (CNY for nearly every deal); the last band is open-ended.
@@ -66,12 +66,6 @@ def win_loss_analysis(
     *, viewer: Actor, pipeline_id: int | None, since: dt.date | None = None, until: dt.date | None = None
 ) -> dict[str, Any]:
     deals = closed_deals(viewer=viewer, pipeline_id=pipeline_id, since=since, until=until)
-    # The stage a lost deal was lost from: where its last move into a lost stage came from.
-    lost_from = (
-        StageChange.objects.filter(deal_id=OuterRef("pk"), to_stage__kind=StageKind.LOST)
-        .order_by("-moved_at", "-id")
-        .values("from_stage__name")[:1]
-    )
     band = Case(
         *[When(amount__lt=limit, then=Value(index)) for index, (limit, _label) in enumerate(AMOUNT_BANDS) if limit],
         default=Value(len(AMOUNT_BANDS) - 1),
@@ -89,9 +83,9 @@ def win_loss_analysis(
         ],
         "lost_at": [
             dict(row)
+            # The stage each was lost from, kept on the deal by the services (`Deal.lost_from_stage`).
             for row in deals.filter(stage__kind=StageKind.LOST)
-            .annotate(lost_from=Subquery(lost_from))
-            .values("lost_from")
+            .values(lost_from=F("lost_from_stage__name"))
             .annotate(count=Count("id"), amount=Coalesce(Sum("amount"), ZERO))
             .order_by("-count", "lost_from")[:50]
         ],

@@ -67,7 +67,7 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
         [
             "name", "customer_id", "pipeline_id", "stage_id", "amount", "budget", "expected_close_on", "probability",
             "stage_entered_at", "closed_at", "close_reason_id", "competitor", "owner_id", "team_id", "created_at",
-            "updated_at", "search_text", "furthest_stage_id",
+            "updated_at", "search_text", "furthest_stage_id", "lost_from_stage_id",
         ],
     )  # fmt: skip
     change_rows = Inserter(
@@ -127,7 +127,7 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
                     naming.search_text(
                         [(name, *product_names[product]), (customer_name, customer_full, customer_initials)], [], []
                     ),
-                    furthest.pk,
+                    furthest.pk, path[-2].pk if kind == LOST else None,
                 )
             )  # fmt: skip
             paths.append((owner_id, list(zip(path, moments, strict=True))))

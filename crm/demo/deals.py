@@ -70,6 +70,7 @@ def demo_deals(rng: random.Random, *, count: int = DEMO_DEALS) -> int:
             furthest_stage=max(
                 (stage for stage, _moment in path if stage.kind != StageKind.LOST), key=lambda stage: stage.position
             ),
+            lost_from_stage=path[-2][0] if current.kind == StageKind.LOST else None,
             amount=amount,
             budget=amount * Decimal("1.1") if current.position >= 1 else None,
             expected_close_on=(now + dt.timedelta(days=rng.randrange(-30, 150))).date(),

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, Exists, F, Func, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.utils.translation import gettext as _
 
 from crm.contracts.models import Contract, ContractStatus
@@ -24,6 +24,7 @@ from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
 from crm.core.pagination import Page, SortKey, paginate
+from crm.core.plan_hints import UnaryPlus, more_than
 from crm.customers.models import Customer
 from crm.identity.models import Team, User
 from crm.identity.selectors import team_subtree_ids
@@ -193,16 +194,6 @@ class PaymentFilters:
         return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "", False)}
 
 
-# Above this many matching rows a filter is checked row by row while the list's date index is walked;
-# up to it the matching rows are gathered and sorted.
-MANY_ROWS = 5_000
-
-
-def _many(rows: QuerySet[Any]) -> bool:
-    """Whether `rows` holds more than MANY_ROWS (counted no further than that)."""
-    return rows.values("pk")[: MANY_ROWS + 1].count() > MANY_ROWS
-
-
 def _contract_filters(
     queryset: QuerySet[Any],
     *,
@@ -216,7 +207,7 @@ def _contract_filters(
         queryset = queryset.filter(**{f"{prefix}owner_id": owner_id})
     if team_id:
         teams = team_subtree_ids(team_id)
-        if prefix and _many(Contract.objects.filter(team_id__in=teams)):
+        if prefix and more_than(Contract.objects.filter(team_id__in=teams)):
             # Instalments, payments and invoices are listed in date order. When the team has many contracts,
             # walking the list's date index and checking each row's contract fills a page sooner than
             # gathering every row of the team's contracts and sorting them; `+` keeps SQLite from choosing
@@ -252,7 +243,7 @@ def payment_list(*, viewer: Actor, filters: PaymentFilters) -> QuerySet[Payment]
         overdue = Instalment.objects.filter(
             collected__lt=F("amount"), due_on__lt=clock.today(), contract__status__in=RECEIVABLE_STATUSES
         )
-        if _many(overdue):
+        if more_than(overdue):
             # A check per payment, walking the payments newest first: with many overdue contracts a page
             # fills at once; gathering them first and sorting all their payments took 0.6 s at a million
             # instalments. With few, gathering is the quick way (the walk would read every payment).
@@ -466,17 +457,6 @@ def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | N
     return Receivables(
         group_by=group_by, rows=shown, total=_sum_rows(ordered), today=day, omitted=len(ordered) - len(shown)
     )
-
-
-class UnaryPlus(Func):
-    """`+column` on SQLite: the same value, but not a column an index can be chosen for (its planner's
-    hint). Other databases get the column itself: PostgreSQL plans from statistics and has no unary
-    plus for text."""
-
-    template = "(%(expressions)s)"
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra_context: Any) -> Any:
-        return self.as_sql(compiler, connection, template="(+%(expressions)s)", **extra_context)
 
 
 def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, narrow: bool) -> list[dict[str, Any]]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from django.apps import apps
 from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
 from conftest import Org
 from crm.core.actors import system_actor
 from crm.deals.models import CloseReason, Deal, StageChange
-from crm.deals.services import deal_close_lost, deal_move
+from crm.deals.services import deal_close_lost, deal_delete, deal_move, deal_reopen
 from crm.deals.tests.factories import a_deal, stage_named
 from crm.deals.win_loss import win_loss_analysis
 from crm.identity.models import User
@@ -134,3 +137,72 @@ def test_the_api_returns_the_same_figures(org: Org, closed: None) -> None:
         "100万–500万",
         "500万及以上",
     ]
+
+
+# The stage a deal was lost from, kept on the deal --------------------------------------------------
+
+
+def _lost_from(deal: Deal) -> str | None:
+    stage = Deal.all_objects.get(pk=deal.pk).lost_from_stage
+    return stage.name if stage else None
+
+
+def _move(deal: Deal, stage: str, **values: Any) -> Deal:
+    return deal_move(
+        actor=SYSTEM,
+        deal_id=deal.pk,
+        version=deal.version,
+        stage_id=stage_named(stage).pk,
+        override_reason="测试数据",
+        **values,
+    )
+
+
+def test_every_service_keeps_the_stage_a_deal_was_lost_from(org: Org) -> None:
+    # given an open deal: nothing lost yet
+    deal = a_deal(org.rep_a1)
+    assert _lost_from(deal) is None
+    # when it is moved to 方案报价 and lost from there, the stage is kept
+    deal = _move(_move(deal, "需求确认"), "方案报价")
+    reason = CloseReason.objects.get(kind="lost", name="价格过高")
+    deal = deal_close_lost(actor=SYSTEM, deal_id=deal.pk, version=deal.version, reason_id=reason.pk)
+    assert _lost_from(deal) == "方案报价"
+    # reopening clears it; a move into the lost stage sets it like closing does
+    deal = deal_reopen(actor=SYSTEM, deal_id=deal.pk, version=deal.version)
+    assert (deal.stage.name, _lost_from(deal)) == ("方案报价", None)
+    deal = _move(deal, "输单", close_reason_id=reason.pk)
+    assert _lost_from(deal) == "方案报价"
+    deal = deal_reopen(actor=SYSTEM, deal_id=deal.pk, version=deal.version)
+    deal = _move(deal, "初步沟通")
+    assert _lost_from(deal) is None
+    # lost again from the first stage, the figure follows the last loss
+    deal = deal_close_lost(actor=SYSTEM, deal_id=deal.pk, version=deal.version, reason_id=reason.pk)
+    result = win_loss_analysis(viewer=org.actor(org.director), pipeline_id=None)
+    assert [(row["lost_from"], row["count"]) for row in result["lost_at"]] == [("初步沟通", 1)]
+
+
+def test_the_migration_fills_the_stage_lost_from_out_of_the_history(org: Org, closed: None) -> None:
+    # given the closed deals, one of them lost twice (reopened in between) and in the recycle bin, and
+    # every stored lost-from stage erased
+    twice = lost(org.rep_a1, "70000", "价格过高", at="需求确认")
+    twice = deal_reopen(actor=SYSTEM, deal_id=twice.pk, version=twice.version)
+    twice = _move(twice, "方案报价")
+    reason = CloseReason.objects.get(kind="lost", name="价格过高")
+    deal_close_lost(actor=SYSTEM, deal_id=twice.pk, version=twice.version, reason_id=reason.pk)
+    deal_delete(actor=SYSTEM, deal_id=twice.pk)
+    Deal.all_objects.update(lost_from_stage=None)
+
+    # when the migration's fill runs
+    importlib.import_module("crm.deals.migrations.0016_fill_deal_lost_from_stage").fill(apps, None)
+
+    # then each lost deal has the stage its last loss came from, and no other deal has one
+    filled = {deal.amount: _lost_from(deal) for deal in Deal.all_objects.order_by("amount")}
+    assert filled == {
+        Decimal("50000.00"): None,
+        Decimal("70000.00"): "方案报价",
+        Decimal("80000.00"): None,
+        Decimal("90000.00"): "方案报价",
+        Decimal("300000.00"): "方案报价",
+        Decimal("2500000.00"): None,
+        Decimal("6000000.00"): "合同谈判",
+    }
