@@ -9,7 +9,7 @@ from crm.core import clock
 from crm.core.actors import system_actor
 from crm.core.errors import DomainError
 from crm.customers.models import Contact
-from crm.demo import vocabulary as words
+from crm.demo.naming import prospect
 from crm.identity.models import User
 from crm.leads.models import Lead
 from crm.leads.services import lead_convert, lead_set_status
@@ -63,19 +63,12 @@ def demo_campaigns(rng: random.Random, *, reps: list[User]) -> int:
     now = clock.now()
     contact_ids = list(Contact.objects.filter(customer__isnull=False).order_by("id").values_list("id", flat=True)[:50])
     for number in range(DEMO_WEB_FORM_LEADS):
-        region = words.REGIONS[rng.randrange(len(words.REGIONS))]
-        trade = words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]
-        industry_word, industry = words.INDUSTRIES[rng.randrange(len(words.INDUSTRIES))]
+        person = prospect(rng, mobile_prefixes=("138", "139", "186", "158"))
         lead = webform_submit(
             form=forms[number % len(forms)],
             data={
-                "name": words.SURNAMES[rng.randrange(len(words.SURNAMES))]
-                + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))],
-                "company_name": f"{region[0]}{trade}{industry_word}有限公司",
-                "title": rng.choice(words.TITLES),
-                "mobile": f"{rng.choice(['138', '139', '186', '158'])}{rng.randrange(10**8):08d}",
+                **{key: person[key] for key in ("name", "company_name", "title", "mobile", "industry")},
                 "email": f"demo{number}@example.cn",
-                "industry": industry,
                 "consent": "on",
             },
             # Documentation addresses (RFC 5737), one per visitor, as real traffic would have.

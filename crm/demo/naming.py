@@ -32,6 +32,26 @@ def mobile(rng: random.Random) -> str:
     return f"+86{rng.choice(MOBILE_PREFIXES)}{rng.randrange(10**8):08d}"
 
 
+def prospect(rng: random.Random, *, mobile_prefixes: tuple[str, ...]) -> dict[str, str]:
+    """A new lead as a person types it into a form: name, company, title, mobile (no +86) and region.
+
+    The draws come in a fixed order, so a caller keeps the records it generated before it shared this.
+    """
+    region = words.REGIONS[rng.randrange(len(words.REGIONS))]
+    trade = words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]
+    industry_word, industry = words.INDUSTRIES[rng.randrange(len(words.INDUSTRIES))]
+    name = words.SURNAMES[rng.randrange(len(words.SURNAMES))] + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))]
+    return {
+        "name": name,
+        "company_name": f"{region[0]}{trade}{industry_word}有限公司",
+        "title": rng.choice(words.TITLES),
+        "mobile": f"{rng.choice(mobile_prefixes)}{rng.randrange(10**8):08d}",
+        "province": region[1],
+        "city": region[2],
+        "industry": industry,
+    }
+
+
 def credit_code(rng: random.Random, region_code: str) -> str:
     body = "91" + region_code + "".join(rng.choice(ALPHABET[:10] + "ABCDEFGH") for _ in range(9))
     return body + check_character(body)

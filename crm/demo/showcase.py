@@ -12,10 +12,10 @@ import random
 from crm.approvals.demo import demo_approval_flows
 from crm.contracts.demo import demo_contracts
 from crm.core.actors import system_actor
-from crm.demo import vocabulary as words
 from crm.demo.campaigns import demo_campaigns
 from crm.demo.deals import DEMO_DEALS, demo_deals
 from crm.demo.lead_rules import demo_lead_rules
+from crm.demo.naming import prospect
 from crm.demo.progress import Progress
 from crm.demo.quotes import demo_quotes
 from crm.identity.models import User
@@ -51,22 +51,12 @@ def _demo_leads(rng: random.Random, *, reps: list[User], count: int) -> int:
     channels = ["web_form", "event", "advertising", "referral", "manual"]
     campaigns = ["2026 秋季展会", "官网免费试用", "百度推广", "老客户转介绍", ""]
     for number in range(count):
-        region = words.REGIONS[rng.randrange(len(words.REGIONS))]
-        trade = words.TRADE_WORDS[rng.randrange(len(words.TRADE_WORDS))]
-        industry_word, industry = words.INDUSTRIES[rng.randrange(len(words.INDUSTRIES))]
         owner = reps[number % len(reps)]
         lead_create(
             actor=system_actor("demo"),
             values={
-                "name": words.SURNAMES[rng.randrange(len(words.SURNAMES))]
-                + words.GIVEN_NAMES[rng.randrange(len(words.GIVEN_NAMES))],
-                "company_name": f"{region[0]}{trade}{industry_word}有限公司",
-                "title": rng.choice(words.TITLES),
                 # Prefixes every numbering plan accepts: these go through the service's validation.
-                "mobile": f"{rng.choice(['138', '139', '136', '186', '158', '150'])}{rng.randrange(10**8):08d}",
-                "province": region[1],
-                "city": region[2],
-                "industry": industry,
+                **prospect(rng, mobile_prefixes=("138", "139", "136", "186", "158", "150")),
                 "channel": channels[number % len(channels)],
                 "campaign": campaigns[number % len(campaigns)],
                 "owner_id": owner.pk,
