@@ -28,6 +28,7 @@ class UnaryPlus(Func):
         return self.as_sql(compiler, connection, template="(+%(expressions)s)", **extra_context)
 
 
-def more_than(rows: QuerySet[Any], limit: int = MANY_ROWS) -> bool:
-    """Whether `rows` holds more than `limit` rows, counted no further than that."""
+def more_than(rows: QuerySet[Any], limit: int | None = None) -> bool:
+    """Whether `rows` holds more than `limit` (MANY_ROWS) rows, counted no further than that."""
+    limit = MANY_ROWS if limit is None else limit
     return rows.values("pk")[: limit + 1].count() > limit
