@@ -9,11 +9,8 @@ Definitions (shown on the report page too):
 - time to conversion: from creation to conversion, the median over converted leads.
 
 Medians, not averages: one lead left untouched for months would drag an average far from what
-a typical lead sees. The counts are one grouped aggregate query over the leads the viewer may
-see. PostgreSQL works the medians out in that same query (its ordered-set `percentile_cont`);
-SQLite has no median aggregate, so there each median is one more query: window functions number
-each group's durations in order, and only the one or two middle rows per group come back. Every
-query reads the `lead_channel_quality` index alone.
+a typical lead sees. Counts and medians are one grouped aggregate query over the leads the viewer
+may see (crm.core.medians), reading the `lead_channel_quality` index alone.
 """
 
 from __future__ import annotations
@@ -22,14 +19,14 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import CharField, Count, F, Q
 
 from crm.access.visibility import visible
 from crm.core.actors import Actor
 from crm.core.clock import day_start
 from crm.core.durations import SecondsBetween
+from crm.core.medians import Median
+from crm.core.plan_hints import UnaryPlus
 from crm.leads.models import Channel, Lead, LeadStatus
 
 Grouping = Literal["channel", "campaign"]
@@ -63,41 +60,15 @@ class QualityRow:
         return self.converted / self.leads if self.leads else 0.0
 
 
-class Median(Aggregate):
-    """The median of the non-NULL values, the mean of the middle two for an even count (PostgreSQL only)."""
-
-    function = "percentile_cont"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+def _group(by: Grouping) -> UnaryPlus:
+    """The grouping column as a value, not an index: grouped by the channel's own index, SQLite would
+    read every lead of the period from the table instead of the `lead_channel_quality` index alone."""
+    return UnaryPlus(F(by), output_field=CharField())
 
 
 def _to_the_millisecond(seconds: float | None) -> dt.timedelta | None:
     # To the millisecond: SQLite's julianday arithmetic is exact only to some microseconds.
     return None if seconds is None else dt.timedelta(seconds=round(seconds, 3))
-
-
-def _medians(leads: QuerySet[Lead], by: Grouping, start: str, end: str) -> dict[str, dt.timedelta]:
-    """The median of `end - start` per group, over the leads where `end` is set.
-
-    Rows are numbered 1…n within each group in duration order; the middle one (n odd) or two
-    (n even) have (n + 1) div 2 <= number <= n div 2 + 1, and their mean is the median.
-    """
-    duration = SecondsBetween(start, end)
-    middle = (
-        leads.filter(**{f"{end}__isnull": False})
-        .order_by()
-        .annotate(
-            duration=duration,
-            number=Window(RowNumber(), partition_by=[F(by)], order_by=[duration.asc(), F("id").asc()]),
-            size=Window(Count("id"), partition_by=[F(by)]),
-        )
-        .filter(number__gte=(F("size") + 1) / 2, number__lte=F("size") / 2 + 1)
-        .values_list(by, "duration")
-    )
-    middles: dict[str, list[float]] = {}
-    for key, value in middle:
-        middles.setdefault(key, []).append(value)
-    return {key: dt.timedelta(seconds=round(sum(values) / len(values), 3)) for key, values in middles.items()}
 
 
 def channel_quality(
@@ -114,38 +85,29 @@ def channel_quality(
     won = [LeadStatus.QUALIFIED, LeadStatus.CONVERTED]
     grouped = (
         leads.order_by()
-        .values(by)
+        .values(key=_group(by))
         .annotate(
             total=Count("id"),
             qualified=Count("id", filter=Q(status__in=won)),
             converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)),
             contacted=Count("id", filter=Q(first_contacted_at__isnull=False)),
-        )
-        .order_by("-total", by)
-    )
-    if connection.vendor == "postgresql":
-        grouped = grouped.annotate(
             median_first_contact=Median(SecondsBetween("created_at", "first_contacted_at")),
             median_conversion=Median(SecondsBetween("created_at", "converted_at")),
         )
-        rows = list(grouped)
-        first_contact = {row[by]: _to_the_millisecond(row["median_first_contact"]) for row in rows}
-        conversion = {row[by]: _to_the_millisecond(row["median_conversion"]) for row in rows}
-    else:
-        rows = list(grouped)
-        first_contact = _medians(leads, by, "created_at", "first_contacted_at")
-        conversion = _medians(leads, by, "created_at", "converted_at")
+        .order_by("-total", "key")
+    )
+    rows = list(grouped)
     labels = dict(Channel.choices)
     return [
         QualityRow(
-            key=row[by],
-            label=str(labels.get(row[by], row[by])) if by == "channel" else row[by],
+            key=row["key"],
+            label=str(labels.get(row["key"], row["key"])) if by == "channel" else row["key"],
             leads=row["total"],
             qualified=row["qualified"],
             converted=row["converted"],
             contacted=row["contacted"],
-            median_first_contact=first_contact.get(row[by]),
-            median_conversion=conversion.get(row[by]),
+            median_first_contact=_to_the_millisecond(row["median_first_contact"]),
+            median_conversion=_to_the_millisecond(row["median_conversion"]),
         )
         for row in rows
     ]
