@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from django.db import connection
-from django.db.models import BigIntegerField, Case, CharField, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import BigIntegerField, Case, CharField, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from crm.contracts.models import Contract, ContractStatus
@@ -421,46 +422,81 @@ def _receivable_contracts(viewer: Actor, filters: ReceivableFilters) -> QuerySet
 def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | None = None) -> Receivables:
     """Contracted, invoiced, collected, outstanding and overdue with ageing buckets, per group.
 
-    Two aggregate queries, each grouped in SQL: the contracts with their running totals of collected
-    and invoiced money (kept by the services, see services/running_totals), and the open instalments;
-    Python only merges the grouped rows.
+    Aggregate queries, each grouped in SQL: the contracts with their running totals of collected and
+    invoiced money (kept by the services, see services/running_totals), largest outstanding first and no
+    more than REPORT_ROWS of them, and the open instalments of those groups. When there are more groups
+    (by customer or contract: hundreds of thousands), the totals come from two ungrouped queries rather
+    than from every group: turning each into a Python row cost seconds.
     """
     day = today or clock.today()
     group_by = filters.group_by if filters.group_by in GROUPS else "owner"
     column = GROUPS[group_by]
-    rows: dict[int | None, ReceivableRow] = {}
-
-    def row(key: int | None) -> ReceivableRow:
-        return rows.setdefault(key, ReceivableRow(key=key))
-
     contracts = _receivable_contracts(viewer, filters)
     # Grouping on `+column` keeps SQLite from walking the contracts in that column's index order and
     # fetching every row; it scans the covering `contract_receivables` index instead (3-5x faster). By
     # contract, the primary key's own order is the fast path.
     group = F("id") if column == "id" else UnaryPlus(column, output_field=BigIntegerField())
-    sums = contracts.order_by().annotate(group=group).values("group")
-    for found in sums.annotate(
-        contracted=CentsSum("amount"), invoiced=CentsSum("invoiced"), collected=CentsSum("collected")
-    ):
-        target = row(found["group"])
-        target.contracted = from_cents(found["contracted"])
-        target.invoiced = from_cents(found["invoiced"])
-        target.collected = from_cents(found["collected"])
-    narrow = bool(contract_visibility_q(viewer)) or bool(filters.owner_id or filters.team_id or filters.customer_id)
-    for aged in _ageing_rows(contracts, column, day, narrow=narrow):
-        target = row(aged["grp"])
-        target.overdue = aged["overdue"]
-        target.buckets = {bucket.key: aged[bucket.key] for bucket in BUCKETS}
-    ordered = sorted(rows.values(), key=lambda r: (-r.outstanding, r.key or 0))
-    shown = ordered[:REPORT_ROWS]
-    _label(shown, group_by)
-    return Receivables(
-        group_by=group_by, rows=shown, total=_sum_rows(ordered), today=day, omitted=len(ordered) - len(shown)
+    sums = {"contracted": CentsSum("amount"), "invoiced": CentsSum("invoiced"), "collected": CentsSum("collected")}
+    if column == "id":
+        # Each contract is its own group: its own columns, no grouping.
+        largest: QuerySet[Contract, Any] = contracts.order_by().values(
+            "invoiced", "collected", group=F("id"), contracted=F("amount")
+        )
+        read: Callable[[Any], Decimal] = _exact
+    else:
+        largest = contracts.order_by().annotate(group=group).values("group").annotate(**sums)
+        read = from_cents
+    ordered = largest.annotate(outstanding=F("contracted") - F("collected")).order_by(
+        "-outstanding", F("group").asc(nulls_first=True)
     )
+    found: list[dict[str, Any]] = [dict(item) for item in ordered[: REPORT_ROWS + 1]]
+    rows: dict[int | None, ReceivableRow] = {
+        item["group"]: ReceivableRow(
+            key=item["group"],
+            contracted=read(item["contracted"]),
+            invoiced=read(item["invoiced"]),
+            collected=read(item["collected"]),
+        )
+        for item in found[:REPORT_ROWS]
+    }
+    narrow = bool(contract_visibility_q(viewer)) or bool(filters.owner_id or filters.team_id or filters.customer_id)
+    every_group = len(found) <= REPORT_ROWS
+    shown_contracts = contracts if every_group else _of_groups(contracts, column, list(rows))
+    for aged in _ageing_rows(shown_contracts, column, day, narrow=narrow or not every_group):
+        _set_ageing(rows[aged["grp"]], aged)
+    shown = list(rows.values())
+    _label(shown, group_by)
+    if every_group:
+        return Receivables(group_by=group_by, rows=shown, total=_sum_rows(shown), today=day)
+    overall = contracts.aggregate(**sums, groups=Count(Coalesce(group, 0), distinct=True))
+    total = ReceivableRow(
+        key=None,
+        label=_("Total"),
+        contracted=from_cents(overall["contracted"]),
+        invoiced=from_cents(overall["invoiced"]),
+        collected=from_cents(overall["collected"]),
+    )
+    for aged in _ageing_rows(contracts, None, day, narrow=narrow):
+        _set_ageing(total, aged)
+    return Receivables(group_by=group_by, rows=shown, total=total, today=day, omitted=overall["groups"] - len(shown))
 
 
-def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, narrow: bool) -> list[dict[str, Any]]:
-    """Overdue amounts per group and bucket: the open instalments summed per contract first, then per group.
+def _of_groups(contracts: QuerySet[Contract], column: str, keys: list[int | None]) -> QuerySet[Contract]:
+    """The contracts of the groups with these keys (None: the contracts without a value in `column`)."""
+    of_keys = Q(**{f"{column}__in": [key for key in keys if key is not None]})
+    return contracts.filter(of_keys | Q(**{f"{column}__isnull": True}) if None in keys else of_keys)
+
+
+def _set_ageing(row: ReceivableRow, aged: dict[str, Any]) -> None:
+    row.overdue = aged["overdue"]
+    row.buckets = {bucket.key: aged[bucket.key] for bucket in BUCKETS}
+
+
+def _ageing_rows(
+    contracts: QuerySet[Contract], column: str | None, day: dt.date, *, narrow: bool
+) -> list[dict[str, Any]]:
+    """Overdue amounts per group and bucket (one row over all the contracts when `column` is None): the
+    open instalments summed per contract first, then per group.
 
     Summing per contract in a derived table lets the database read only the open instalments' covering
     partial index (no table rows, no join per instalment); the join with the visible contracts then
@@ -482,7 +518,8 @@ def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, na
         params += [adapt(latest)] if earliest is None else [adapt(earliest), adapt(latest)]
         inner.append(f"SUM(CASE WHEN {window} THEN {cents} ELSE 0 END) AS {bucket.key}")
     params.append(adapt(day))
-    contract_sql, contract_params = contracts.order_by().values(*dict.fromkeys(["id", column])).query.sql_with_params()
+    columns = ["id"] if column is None else list(dict.fromkeys(["id", column]))
+    contract_sql, contract_params = contracts.order_by().values(*columns).query.sql_with_params()
     only_these = ""
     if narrow:
         ids_sql, ids_params = contracts.order_by().values("id").query.sql_with_params()
@@ -490,11 +527,12 @@ def _ageing_rows(contracts: QuerySet[Contract], column: str, day: dt.date, *, na
         params += list(ids_params)
     outer = ", ".join(["SUM(a.overdue) AS overdue", *(f"SUM(a.{bucket.key}) AS {bucket.key}" for bucket in BUCKETS)])
     # The WHERE repeats the partial index's condition word for word, so SQLite recognises it.
+    grp, grouped = ("NULL", "") if column is None else (f"c.{quote(column)}", f" GROUP BY c.{quote(column)}")
     sql = (
-        f"SELECT c.{quote(column)} AS grp, {outer} FROM ("  # noqa: S608  (identifiers are ours; values are parameters)
+        f"SELECT {grp} AS grp, {outer} FROM ("  # noqa: S608  (identifiers are ours; values are parameters)
         f"SELECT contract_id, {', '.join(inner)} FROM {quote(Instalment._meta.db_table)} "
         f'WHERE "collected" < ("amount") AND due_on < %s{only_these} GROUP BY contract_id'
-        f") a INNER JOIN ({contract_sql}) c ON c.{quote('id')} = a.contract_id GROUP BY c.{quote(column)}"
+        f") a INNER JOIN ({contract_sql}) c ON c.{quote('id')} = a.contract_id{grouped}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params, *contract_params])
