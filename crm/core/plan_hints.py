@@ -31,4 +31,5 @@ class UnaryPlus(Func):
 def more_than(rows: QuerySet[Any], limit: int | None = None) -> bool:
     """Whether `rows` holds more than `limit` (MANY_ROWS) rows, counted no further than that."""
     limit = MANY_ROWS if limit is None else limit
-    return rows.values("pk")[: limit + 1].count() > limit
+    # Unordered: a model's default ordering would sort the rows (and join for it) before counting them.
+    return rows.order_by().values("pk")[: limit + 1].count() > limit
