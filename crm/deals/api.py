@@ -11,11 +11,12 @@ from ninja import Query, Router, Schema
 from pydantic import Field
 
 from crm.api.schemas import ERRORS
+from crm.core import clock
 from crm.core.actors import Actor, api_actor
 from crm.deals import selectors, services
 from crm.deals.funnel import Funnel, FunnelFilters, funnel_by_stage
 from crm.deals.models import Deal
-from crm.deals.win_loss import win_loss_analysis
+from crm.deals.win_loss import default_period, win_loss_analysis
 
 deals_router = Router(tags=["deals"])
 pipelines_router = Router(tags=["pipelines"])
@@ -296,19 +297,20 @@ class WinLossOut(Schema):
 
 
 class WinLossFilter(Schema):
-    pipeline_id: int | None = None
-    closed_from: dt.date | None = None
-    closed_to: dt.date | None = None
+    pipeline_id: int | None = Field(None, description="Default: every pipeline.")
+    closed_from: dt.date | None = Field(None, description="Deals closed on or after this day; default 1 January.")
+    closed_to: dt.date | None = Field(None, description="Deals closed on or before this day; default today.")
 
 
 @deals_router.get("/win-loss", response={200: WinLossOut, **ERRORS}, operation_id="deal_win_loss")
 def deal_win_loss(request: HttpRequest, filters: Query[WinLossFilter]) -> dict[str, Any]:
     """Closed deals you may see, by reason, stage lost at, owner, competitor and amount band."""
+    first, last = default_period(clock.today())
     result = win_loss_analysis(
         viewer=_actor(request),
         pipeline_id=filters.pipeline_id,
-        since=filters.closed_from,
-        until=filters.closed_to,
+        since=filters.closed_from or first,
+        until=filters.closed_to or last,
     )
     result["bands"] = [{**row, "label": str(row["label"])} for row in result["bands"]]
     return result

@@ -37,7 +37,7 @@ from crm.deals.funnel import FunnelFilters, funnel_by_stage
 from crm.deals.models import CloseKind, Deal, ObjectionOutcome, Pipeline, Stage, StageKind
 from crm.deals.presentation import DEAL_COLUMNS, duration
 from crm.deals.stage_rules import EVIDENCE_RULES, FIELD_RULES, check_move, may_override, requirements_of
-from crm.deals.win_loss import win_loss_analysis
+from crm.deals.win_loss import default_period, win_loss_analysis
 from crm.identity.rights import can_export, can_manage_org
 from crm.identity.selectors import team_list, user_list
 
@@ -535,8 +535,9 @@ def win_loss_view(request: HttpRequest) -> HttpResponse:
     actor = web_actor(request.user)
     pipeline = _board_pipeline(request)
     today = clock.today()
-    since = date_param(request.GET.get("since")) or today.replace(day=1, month=1)
-    until = date_param(request.GET.get("until")) or today
+    first, last = default_period(today)
+    since = date_param(request.GET.get("since")) or first
+    until = date_param(request.GET.get("until")) or last
     analysis = win_loss_analysis(viewer=actor, pipeline_id=pipeline.pk if pipeline else None, since=since, until=until)
     return render(
         request,

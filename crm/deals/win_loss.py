@@ -38,6 +38,12 @@ ZERO = Value(Decimal(0), output_field=DecimalField(max_digits=18, decimal_places
 OWNER_ROWS, REASON_ROWS, LOST_AT_ROWS, COMPETITOR_ROWS = 100, 100, 50, 50
 
 
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """This year so far: the page's and the API's period when none is chosen (every deal ever closed is
+    rarely the question, and at half a million deals it costs a second more)."""
+    return today.replace(month=1, day=1), today
+
+
 def _stages(*kinds: str) -> Any:  # the ids of these stages, as a subquery
     return Stage.objects.filter(kind__in=kinds).values("pk")
 

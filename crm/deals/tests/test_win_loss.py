@@ -139,6 +139,26 @@ def test_the_api_returns_the_same_figures(org: Org, closed: None) -> None:
     ]
 
 
+def test_without_dates_the_page_and_the_api_count_this_years_closed_deals(org: Org, closed: None) -> None:
+    from crm.core.actors import api_actor
+    from crm.identity.services import token_create
+
+    # given one of the lost deals closed last year
+    last_year = dt.datetime(dt.date.today().year - 1, 6, 1, 4, tzinfo=dt.UTC)
+    Deal.objects.filter(amount=Decimal("6000000.00")).update(closed_at=last_year)
+    _token, secret = token_create(actor=api_actor(org.director), name="tests")
+    client = Client()
+    client.force_login(org.director)
+
+    # when the page and the API are read without a period
+    body = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get("/api/v1/deals/win-loss").json()
+    page = client.get("/deals/win-loss/")
+
+    # then both count this year's: two won, two lost
+    assert (body["totals"]["won"], body["totals"]["lost"]) == (2, 2)
+    assert (page.context["totals"]["won"], page.context["totals"]["lost"]) == (2, 2)
+
+
 # The stage a deal was lost from, kept on the deal --------------------------------------------------
 
 
