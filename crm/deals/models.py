@@ -225,9 +225,10 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_amount"),
             models.Index(fields=["name", "id"], condition=Q(deleted_at__isnull=True), name="deal_name"),
             # The sales funnel: one pipeline's deals created in a period, counted and summed by furthest stage
-            # from the index alone (owner and team for the visibility rule and the filters).
+            # from the index alone (owner and team for the visibility rule and the filters; deleted_at, always
+            # empty, for SQLite, as in deal_closed).
             models.Index(
-                fields=["pipeline", "created_at", "furthest_stage", "amount", "owner", "team"],
+                fields=["pipeline", "created_at", "furthest_stage", "amount", "owner", "team", "deleted_at"],
                 condition=Q(deleted_at__isnull=True),
                 name="deal_funnel",
             ),
