@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from conftest import PASSWORD, Org
 from crm.contracts.models import Contract, ContractStatus, ContractTemplate
-from crm.contracts.selectors import ContractFilters, contract_page
 from crm.contracts.services import attachment_add, contract_submit
 from crm.contracts.tests.factories import a_contract, a_pdf, a_won_deal, an_accepted_quote
 from crm.core import clock
@@ -219,26 +217,3 @@ def test_edit_is_refused_once_submitted(org: Org) -> None:
     response = signed_in(org.rep_a1).get(f"/contracts/{contract.pk}/edit/")
 
     assert response.status_code == 302
-
-
-@pytest.mark.parametrize("many", [False, True])
-def test_ending_within_lists_the_active_contracts_ending_in_the_window_either_way(
-    org: Org, many: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # given active contracts ending today, in 30 days, in 31 days and yesterday, and a draft ending today
-    monkeypatch.setattr("crm.core.plan_hints.MANY_ROWS", 0 if many else 1_000_000)
-    today = clock.today()
-    ends = {"today": 0, "in 30 days": 30, "in 31 days": 31, "yesterday": -1, "draft": 0}
-    for title, days in ends.items():
-        a_contract(
-            org.rep_a1, title=title, starts_on=today - dt.timedelta(days=60), ends_on=today + dt.timedelta(days=days)
-        )
-    Contract.objects.exclude(title="draft").update(status=ContractStatus.ACTIVE)
-
-    # when the contracts ending within 30 days are listed, newest first
-    page = contract_page(
-        viewer=org.actor(org.director), filters=ContractFilters(ending_within=30), cursor=None, size=10
-    )
-
-    # then the two active ones in the window, whichever way the list read them
-    assert [contract.title for contract in page.items] == ["in 30 days", "today"]
