@@ -61,7 +61,10 @@ def closed_deals(
     closed = Deal.objects.alias(stage_key=stage_key).filter(stage_key__in=_stages(StageKind.WON, StageKind.LOST))
     deals = visible_deals(viewer, closed)
     if pipeline_id:
-        deals = deals.filter(pipeline_id=pipeline_id)
+        # Checked in the index like the stage, not looked up by: SQLite would start from a pipeline index
+        # and fetch every deal of the pipeline.
+        pipeline_key = UnaryPlus(F("pipeline_id"), output_field=BigIntegerField())
+        deals = deals.alias(pipeline_key=pipeline_key).filter(pipeline_key=pipeline_id)
     if since:
         deals = deals.filter(closed_at__gte=day_start(since))
     if until:
