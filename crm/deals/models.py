@@ -213,7 +213,7 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
                 fields=["stage", "-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_stage_amount"
             ),
             models.Index(
-                fields=["pipeline", "stage", "amount", "probability", "deleted_at"],
+                fields=["pipeline", "stage", "amount", "probability", "id", "deleted_at"],
                 condition=Q(deleted_at__isnull=True),
                 name="deal_pipeline_totals",
             ),

@@ -1,5 +1,6 @@
-# The board totals' index also holds deleted_at (always empty in it), so SQLite reads it alone: without it
-# SQLite chose the funnel's index once that one held deleted_at, and fetched every deal of the pipeline.
+# The board totals' index also holds the id (counted) and deleted_at (always empty in it), so both databases
+# read it alone: without them PostgreSQL read the whole table, and SQLite chose the funnel's index once that
+# one held deleted_at and fetched every deal of the pipeline.
 
 from django.db import migrations, models
 
@@ -18,7 +19,7 @@ class Migration(migrations.Migration):
             model_name="deal",
             index=models.Index(
                 condition=models.Q(("deleted_at__isnull", True)),
-                fields=["pipeline", "stage", "amount", "probability", "deleted_at"],
+                fields=["pipeline", "stage", "amount", "probability", "id", "deleted_at"],
                 name="deal_pipeline_totals",
             ),
         ),
