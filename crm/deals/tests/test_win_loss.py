@@ -13,6 +13,7 @@ from django.test import Client
 from pytest_django import DjangoAssertNumQueries
 
 from conftest import Org
+from crm.core import clock
 from crm.core.actors import system_actor
 from crm.deals.models import CloseReason, Deal, StageChange
 from crm.deals.services import deal_close_lost, deal_delete, deal_move, deal_reopen
@@ -144,7 +145,7 @@ def test_without_dates_the_page_and_the_api_count_this_years_closed_deals(org: O
     from crm.identity.services import token_create
 
     # given one of the lost deals closed last year
-    last_year = dt.datetime(dt.date.today().year - 1, 6, 1, 4, tzinfo=dt.UTC)
+    last_year = dt.datetime(clock.today().year - 1, 6, 1, 4, tzinfo=dt.UTC)
     Deal.objects.filter(amount=Decimal("6000000.00")).update(closed_at=last_year)
     _token, secret = token_create(actor=api_actor(org.director), name="tests")
     client = Client()
