@@ -142,3 +142,11 @@ def org(db: None) -> Org:
         rep_n1=make_user("rep_n1", BuiltinRole.SALES_REP, north_a, full_name="刘洋"),
         finance=make_user("finance", BuiltinRole.FINANCE, company),
     )
+
+
+@pytest.fixture(params=["gathered", "walked"])
+def list_plan(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test twice: once with every plan-hinted filter gathering its rows, once walking the sort
+    index (crm.core.plan_hints.MANY_ROWS: nothing is "many", or everything is)."""
+    monkeypatch.setattr("crm.core.plan_hints.MANY_ROWS", 1_000_000 if request.param == "gathered" else 0)
+    return str(request.param)

@@ -18,8 +18,6 @@ from crm.payments.tests.factories import a_contract, a_payment, a_plan
 
 pytestmark = pytest.mark.django_db
 
-PLANS = {"few": 1_000_000, "many": 0}  # MANY_ROWS: nothing is "many", or everything is
-
 
 @pytest.fixture
 def ledger(org: Org) -> dict[str, Contract]:
@@ -56,19 +54,13 @@ def _instalments(org: Org, **filters: object) -> list[tuple[str, int]]:
     return sorted((instalment.contract.number, instalment.number) for instalment in rows)
 
 
-@pytest.mark.parametrize("plan", PLANS)
 def test_overdue_payments_are_those_of_receivable_contracts_with_an_open_past_due_instalment(
-    org: Org, ledger: dict[str, Contract], plan: str, monkeypatch: pytest.MonkeyPatch
+    org: Org, ledger: dict[str, Contract], list_plan: str
 ) -> None:
-    monkeypatch.setattr("crm.core.plan_hints.MANY_ROWS", PLANS[plan])
     assert _payments(org, overdue=True) == ["HT-expired", "HT-overdue"]
     assert _payments(org, overdue=True, owner_id=org.rep_b1.pk) == ["HT-expired"]
 
 
-@pytest.mark.parametrize("plan", PLANS)
-def test_the_team_filter_keeps_the_teams_rows(
-    org: Org, ledger: dict[str, Contract], plan: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("crm.core.plan_hints.MANY_ROWS", PLANS[plan])
+def test_the_team_filter_keeps_the_teams_rows(org: Org, ledger: dict[str, Contract], list_plan: str) -> None:
     assert _payments(org, team_id=org.rep_a1.team_id) == ["HT-overdue", "HT-upcoming"]
     assert _instalments(org, team_id=org.rep_b1.team_id, open_only=True) == [("HT-expired", 2), ("HT-terminated", 2)]
