@@ -151,7 +151,11 @@ class ContractFilter(Schema):
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
     ending_within: int | None = Field(None, ge=0, le=3650, description="Active contracts ending within N days.")
-    sort: str = Field("-created_at", pattern=r"^(-created_at|-amount|number)$")
+    sort: str = Field(
+        "",
+        pattern=r"^(|-created_at|-amount|number|ends_on)$",
+        description="Empty: newest first, or soonest end date first with `ending_within`.",
+    )
     cursor: str | None = None
     limit: int = Field(25, ge=1, le=100)
 

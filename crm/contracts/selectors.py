@@ -35,8 +35,12 @@ SORTS: dict[str, SortKey] = {
     "-created_at": SortKey("created_at", descending=True),
     "-amount": SortKey("amount", descending=True),
     "number": SortKey("number", descending=False),
+    "ends_on": SortKey("ends_on", descending=False),
 }
 DEFAULT_SORT = "-created_at"
+# "Ending within N days" lists what to renew first, and reads the active contracts' end-date index in order
+# instead of sorting every active contract that ends soon by creation.
+ENDING_SORT = "ends_on"
 EXPORT_LIMIT = 100_000
 CONTRACT_TYPE = "contracts.contract"
 APPROVAL_KIND = "contract"
@@ -130,7 +134,14 @@ class ContractFilters:
     signed_from: dt.date | None = None
     signed_to: dt.date | None = None
     ending_within: int | None = None  # days from today, active contracts only
-    sort: str = DEFAULT_SORT
+    sort: str = ""  # one of SORTS; empty: the filters' default (see sort_in_force)
+
+    @property
+    def sort_in_force(self) -> str:
+        """The requested sort, else soonest end first when listing contracts ending soon, else newest first."""
+        if self.sort in SORTS:
+            return self.sort
+        return ENDING_SORT if self.ending_within is not None else DEFAULT_SORT
 
     def as_params(self) -> dict[str, Any]:
         return {key: str(value) for key, value in self.__dict__.items() if value not in (None, "")}
@@ -167,11 +178,11 @@ def contract_list(*, viewer: Actor, filters: ContractFilters) -> QuerySet[Contra
 
 def contract_page(*, viewer: Actor, filters: ContractFilters, cursor: str | None, size: int) -> Page[Contract]:
     contracts = contract_list(viewer=viewer, filters=filters)
-    return paginate(contracts, sort=SORTS.get(filters.sort, SORTS[DEFAULT_SORT]), cursor=cursor, size=size)
+    return paginate(contracts, sort=SORTS[filters.sort_in_force], cursor=cursor, size=size)
 
 
 def contract_export_rows(*, viewer: Actor, filters: ContractFilters) -> Iterator[Contract]:
-    sort = SORTS.get(filters.sort, SORTS[DEFAULT_SORT])
+    sort = SORTS[filters.sort_in_force]
     prefix = "-" if sort.descending else ""
     contracts = contract_list(viewer=viewer, filters=filters).order_by(f"{prefix}{sort.field}", f"{prefix}id")
     yield from contracts[:EXPORT_LIMIT].iterator(chunk_size=2000)

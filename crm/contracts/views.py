@@ -62,7 +62,7 @@ def _error_message(request: HttpRequest, exc: DomainError) -> None:
 def _filters_from(request: HttpRequest) -> selectors.ContractFilters:
     get = request.GET
     status = get.get("status", "")
-    sort = get.get("sort", selectors.DEFAULT_SORT)
+    sort = get.get("sort", "")
     ending = int_param(get.get("ending_within"))
     return selectors.ContractFilters(
         q=get.get("q", "").strip()[:100],
@@ -73,7 +73,7 @@ def _filters_from(request: HttpRequest) -> selectors.ContractFilters:
         signed_from=date_param(get.get("signed_from")),
         signed_to=date_param(get.get("signed_to")),
         ending_within=min(ending, 3650) if ending is not None and ending >= 0 else None,
-        sort=sort if sort in selectors.SORTS else selectors.DEFAULT_SORT,
+        sort=sort if sort in selectors.SORTS else "",
     )
 
 
@@ -95,7 +95,13 @@ def contract_list_view(request: HttpRequest) -> HttpResponse:
         "badges": STATUS_BADGES,
         "may_export": can_export(actor),
         "may_manage": can_manage_org(actor),
-        "sorts": [("-created_at", _("Newest first")), ("-amount", _("Largest amount")), ("number", _("Number"))],
+        "sorts": [
+            ("", _("Default order")),
+            ("-created_at", _("Newest first")),
+            ("-amount", _("Largest amount")),
+            ("number", _("Number")),
+            ("ends_on", _("Ending soonest")),
+        ],
     }
     if is_htmx(request) and request.GET.get("cursor"):
         return render(request, "contracts/contract_list.html#rows", context)

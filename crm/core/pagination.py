@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 
 MAX_PAGE_SIZE = 100
@@ -81,6 +81,24 @@ def decode_cursor(cursor: str) -> tuple[Any, int]:
         raise InvalidCursor(cursor) from exc
 
 
+def _after(queryset: models.QuerySet[Any], sort: SortKey, value: Any, pk: int) -> Q:
+    """The rows after (value, pk) in the page order, NULLs of a nullable sort column included.
+
+    The default NULL order is kept so the column's plain index serves the order: PostgreSQL puts NULLs
+    last ascending and first descending, SQLite the other way round.
+    """
+    beyond = "lt" if sort.descending else "gt"
+    nulls_largest = connections[queryset.db].features.nulls_order_largest
+    nulls_come_last = nulls_largest != sort.descending
+    same_value_beyond = Q(**{f"{sort.field}__isnull": True, f"id__{beyond}": pk})
+    if value is None:
+        return same_value_beyond if nulls_come_last else same_value_beyond | Q(**{f"{sort.field}__isnull": False})
+    after = Q(**{f"{sort.field}__{beyond}": value}) | Q(**{sort.field: value, f"id__{beyond}": pk})
+    if nulls_come_last and queryset.model._meta.get_field(sort.field).null:
+        after |= Q(**{f"{sort.field}__isnull": True})
+    return after
+
+
 def paginate[T: models.Model](
     queryset: models.QuerySet[T],
     *,
@@ -94,18 +112,11 @@ def paginate[T: models.Model](
     queryset = queryset.order_by(f"{prefix}{sort.field}", f"{prefix}id")
     if cursor:
         value, pk = decode_cursor(cursor)
-        beyond = "lt" if sort.descending else "gt"
-        if value is None:
-            # NULLs sort first ascending / last descending in our indexes: only ids remain.
-            queryset = queryset.filter(**{f"{sort.field}__isnull": True, f"id__{beyond}": pk})
-        else:
-            try:
-                queryset = queryset.filter(
-                    Q(**{f"{sort.field}__{beyond}": value}) | Q(**{sort.field: value, f"id__{beyond}": pk})
-                )
-            except (ValidationError, ValueError, TypeError) as exc:
-                # A well-formed cursor whose value does not fit the sort column was not made here.
-                raise InvalidCursor(cursor) from exc
+        try:
+            queryset = queryset.filter(_after(queryset, sort, value, pk))
+        except (ValidationError, ValueError, TypeError) as exc:
+            # A well-formed cursor whose value does not fit the sort column was not made here.
+            raise InvalidCursor(cursor) from exc
     rows = list(queryset[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]
