@@ -17,7 +17,7 @@ Definitions (the report page shows them under its table too):
 
 Two grouped queries whatever the number of deals, besides the pipeline and its stages: deals per
 furthest stage (count and amount, read from the deal_funnel index) and moves out of each stage (mean
-time) of the cohort's deals. The cumulative "this step or a later one" is summed over the few stages
+time) of the cohort's deals (see cohort_moves). The cumulative "this step or a later one" is summed over the few stages
 in Python.
 """
 
@@ -30,6 +30,7 @@ from decimal import Decimal
 from django.db.models import Avg, Count, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from crm.access.visibility import scope_of
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import FieldError, ValidationFailed
@@ -133,6 +134,27 @@ def funnel_cohort(
     return deals
 
 
+def cohort_moves(
+    cohort: QuerySet[Deal], stages: list[Stage], *, since: dt.date, until: dt.date, whole_period: bool
+) -> QuerySet[StageChange]:
+    """The cohort's timed moves out of `stages` (which belong to the cohort's pipeline).
+
+    `whole_period`: the cohort is every deal of the pipeline created in the period (the viewer sees all
+    deals, no owner or team filter). Then the moves are found by their copy of the deal's creation time,
+    one index range per stage, leaving out the few deals in the recycle bin; looking up each deal of a
+    year (300,000 at a million customers) took 0.8 s on SQLite. A narrower cohort is looked up deal by deal.
+    """
+    moves = StageChange.objects.filter(
+        from_stage_id__in=[stage.pk for stage in stages], time_in_from_stage__isnull=False
+    )
+    if not whole_period:
+        return moves.filter(deal_id__in=cohort.values("pk"))
+    return moves.filter(
+        deal_created_at__gte=clock.day_start(since),
+        deal_created_at__lt=clock.day_start(until + dt.timedelta(days=1)),
+    ).exclude(deal_id__in=Deal.all_objects.filter(deleted_at__isnull=False).values("pk"))
+
+
 def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
@@ -164,14 +186,11 @@ def funnel_by_stage(*, viewer: Actor, filters: FunnelFilters) -> Funnel:
         .annotate(deals=Count("*"), amount=Sum("amount"))
         .values("furthest_stage_id", "deals", "amount")
     }
+    whole_period = scope_of(viewer).sees_all and not (filters.owner_id or filters.team_id)
+    moves_out = cohort_moves(cohort, stages, since=since, until=until, whole_period=whole_period)
     timed = {
         row["from_stage_id"]: (row["average"], row["moves"])
-        for row in StageChange.objects.filter(
-            deal_id__in=cohort.values("pk"),
-            from_stage_id__in=[stage.pk for stage in stages],
-            time_in_from_stage__isnull=False,
-        )
-        .order_by()
+        for row in moves_out.order_by()
         .values("from_stage_id")
         .annotate(average=Avg("time_in_from_stage"), moves=Count("*"))
         .values("from_stage_id", "average", "moves")

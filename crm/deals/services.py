@@ -223,7 +223,13 @@ def deal_create(*, actor: Actor, values: dict[str, Any]) -> Deal:
         for item in values.get("contacts") or []:
             _contact_link(deal, item.get("contact_id"), item.get("role", ""))
         StageChange.objects.create(
-            deal=deal, from_stage=None, to_stage=stage, moved_at=now, moved_by=user_of(actor), actor_name=actor.label
+            deal=deal,
+            from_stage=None,
+            to_stage=stage,
+            moved_at=now,
+            moved_by=user_of(actor),
+            actor_name=actor.label,
+            deal_created_at=deal.created_at,
         )
         after = snapshot(deal, [*AUDITED_FIELDS, "customer", "pipeline", "stage"])
         after["collaborators"] = [user.pk for user in collaborators]
@@ -473,6 +479,7 @@ def deal_move(
             actor_name=actor.label[:150],
             time_in_from_stage=now - deal.stage_entered_at,
             override_reason=override_reason if overridden else "",
+            deal_created_at=deal.created_at,
         )
         changes: dict[str, Any] = {"stage": [from_stage.pk, to_stage.pk]}
         if deal.probability != probability:
@@ -570,6 +577,7 @@ def deal_reopen(*, actor: Actor, deal_id: int, version: int) -> Deal:
             moved_by=user_of(actor),
             actor_name=actor.label[:150],
             time_in_from_stage=now - deal.stage_entered_at,
+            deal_created_at=deal.created_at,
         )
         audit_record(
             actor=actor,

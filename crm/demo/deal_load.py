@@ -72,8 +72,11 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
     )  # fmt: skip
     change_rows = Inserter(
         StageChange,
-        ["deal_id", "from_stage_id", "to_stage_id", "moved_at", "moved_by_id", "actor_name", "time_in_from_stage"],
-    )
+        [
+            "deal_id", "from_stage_id", "to_stage_id", "moved_at", "moved_by_id", "actor_name", "time_in_from_stage",
+            "deal_created_at",
+        ],
+    )  # fmt: skip
     won = WonDeals()
     kinds = [OPEN] * outcomes[OPEN] + [WON] * outcomes[WON] + [LOST] * outcomes[LOST]
     rng.shuffle(kinds)
@@ -142,12 +145,13 @@ def load_deals(rng: random.Random, *, outcomes: dict[str, int], population: Popu
             changes: list[tuple[Any, ...]] = []
             for deal_id, (owner_id, steps) in zip(ids, paths, strict=True):
                 previous: tuple[Stage, int] | None = None
+                created = at(now - dt.timedelta(seconds=steps[0][1]))  # the deal's created_at, as inserted above
                 for stage, ago in steps:
                     changes.append(
                         (
                             deal_id, previous[0].pk if previous else None, stage.pk,
                             at(now - dt.timedelta(seconds=ago)), owner_id, names[owner_id],
-                            duration(dt.timedelta(seconds=previous[1] - ago)) if previous else None,
+                            duration(dt.timedelta(seconds=previous[1] - ago)) if previous else None, created,
                         )
                     )  # fmt: skip
                     previous = (stage, ago)

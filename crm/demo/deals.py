@@ -102,6 +102,7 @@ def demo_deals(rng: random.Random, *, count: int = DEMO_DEALS) -> int:
                         moved_by=deal.owner,
                         actor_name=str(deal.owner),
                         time_in_from_stage=moment - previous[1] if previous else None,
+                        deal_created_at=deal.created_at,
                     )
                 )
                 previous = (stage, moment)

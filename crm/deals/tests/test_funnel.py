@@ -23,8 +23,8 @@ from conftest import Org
 from crm.core.actors import system_actor, web_actor
 from crm.core.errors import ValidationFailed
 from crm.customers.tests.factories import a_customer
-from crm.deals.funnel import Funnel, FunnelFilters, funnel_by_stage
-from crm.deals.models import CloseReason, Deal, Pipeline, Stage, StageKind
+from crm.deals.funnel import Funnel, FunnelFilters, cohort_moves, funnel_by_stage, funnel_cohort
+from crm.deals.models import CloseReason, Deal, Pipeline, Stage, StageChange, StageKind
 from crm.deals.services import (
     deal_close_lost,
     deal_close_won,
@@ -507,3 +507,63 @@ def test_the_migration_fills_the_furthest_stage_from_the_history(org: Org, built
         "revived": "方案演示",
     }
     assert _furthest(extra) == "商务谈判"
+
+
+# The moves of a period, found by the deal's creation time ------------------------------------------
+
+
+def _timed(moves: Any) -> dict[str, tuple[float, int]]:
+    """Mean days and count of moves per stage left."""
+    by_stage: dict[str, list[float]] = {}
+    for change in moves.select_related("from_stage"):
+        by_stage.setdefault(change.from_stage.name, []).append(change.time_in_from_stage.total_seconds() / 86_400)
+    return {name: (round(sum(days) / len(days), 2), len(days)) for name, days in by_stage.items()}
+
+
+def test_every_move_keeps_its_deals_creation_time(org: Org, built: Built) -> None:
+    # given the built deals, created, moved, won, lost and reopened through the services
+    # then each of their stage changes holds its deal's creation time
+    changes = StageChange.objects.filter(deal__pipeline=built.pipeline).select_related("deal")
+    assert changes.count() == 19  # six creations, thirteen moves and reopenings
+    assert all(change.deal_created_at == change.deal.created_at for change in changes)
+
+
+def test_the_whole_periods_moves_are_those_found_deal_by_deal_without_deleted_deals(org: Org, built: Built) -> None:
+    # given the built deals, one of them in the recycle bin, and a deal created in April and moved
+    deal_delete(actor=SYSTEM, deal_id=built.deals["won"].pk)
+    with time_machine.travel(START + dt.timedelta(days=40), tick=False) as clock:
+        april = a_deal(org.rep_a1, pipeline_id=built.pipeline.pk)
+        clock.shift(dt.timedelta(days=1))
+        _move(april, built.stages["方案演示"])
+    stages = [stage for stage in built.stages.values() if stage.kind != StageKind.LOST]
+    cohort = funnel_cohort(
+        viewer=web_actor(org.director), pipeline_id=built.pipeline.pk, since=MARCH["created_from"],
+        until=MARCH["created_to"],
+    )  # fmt: skip
+    period = {"since": MARCH["created_from"], "until": MARCH["created_to"]}
+
+    # when March's moves are read by the deals' creation time and deal by deal
+    by_time = cohort_moves(cohort, stages, **period, whole_period=True)
+    by_deal = cohort_moves(cohort, stages, **period, whole_period=False)
+
+    # then both hold the same moves: the deleted deal's and April's are left out
+    assert (
+        _timed(by_time)
+        == _timed(by_deal)
+        == {"初步接洽": (2.8, 5), "方案演示": (3.0, 1), "商务谈判": (3.5, 2), "赢单": (1.0, 1)}
+    )
+    assert figures(_funnel(org.director, built))[0][5:] == (2.8, 5)
+
+
+def test_the_migration_fills_each_moves_deal_creation_time(org: Org, built: Built) -> None:
+    # given the built deals, one in the recycle bin, and every copied creation time erased
+    deal_delete(actor=SYSTEM, deal_id=built.deals["lost"].pk)
+    StageChange.objects.update(deal_created_at=None)
+
+    # when the migration's fill runs
+    importlib.import_module("crm.deals.migrations.0021_fill_stage_change_deal_created_at").fill(apps, None)
+
+    # then every move holds its deal's creation time again
+    changes = StageChange.objects.select_related("deal")
+    assert changes.filter(deal_created_at__isnull=True).count() == 0
+    assert all(change.deal_created_at == change.deal.created_at for change in changes)
