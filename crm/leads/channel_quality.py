@@ -91,8 +91,13 @@ def channel_quality(
             qualified=Count("id", filter=Q(status__in=won)),
             converted=Count("id", filter=Q(status=LeadStatus.CONVERTED)),
             contacted=Count("id", filter=Q(first_contacted_at__isnull=False)),
-            median_first_contact=Median(SecondsBetween("created_at", "first_contacted_at")),
-            median_conversion=Median(SecondsBetween("created_at", "converted_at")),
+            # Only the leads with the time: on SQLite each value passed is a call into Python.
+            median_first_contact=Median(
+                SecondsBetween("created_at", "first_contacted_at"), filter=Q(first_contacted_at__isnull=False)
+            ),
+            median_conversion=Median(
+                SecondsBetween("created_at", "converted_at"), filter=Q(converted_at__isnull=False)
+            ),
         )
         .order_by("-total", "key")
     )
