@@ -468,7 +468,9 @@ def receivables(*, viewer: Actor, filters: ReceivableFilters, today: dt.date | N
     _label(shown, group_by)
     if every_group:
         return Receivables(group_by=group_by, rows=shown, total=_sum_rows(shown), today=day)
-    overall = contracts.aggregate(**sums, groups=Count(Coalesce(group, 0), distinct=True))
+    # By contract every contract is a group of its own: counted, not made distinct (a sort of them all).
+    groups = Count("*") if column == "id" else Count(Coalesce(group, 0), distinct=True)
+    overall = contracts.aggregate(**sums, groups=groups)
     total = ReceivableRow(
         key=None,
         label=_("Total"),
@@ -495,47 +497,62 @@ def _set_ageing(row: ReceivableRow, aged: dict[str, Any]) -> None:
 def _ageing_rows(
     contracts: QuerySet[Contract], column: str | None, day: dt.date, *, narrow: bool
 ) -> list[dict[str, Any]]:
-    """Overdue amounts per group and bucket (one row over all the contracts when `column` is None): the
-    open instalments summed per contract first, then per group.
+    """Overdue amounts per group and bucket (one row over all the contracts when `column` is None).
 
-    Summing per contract in a derived table lets the database read only the open instalments' covering
-    partial index (no table rows, no join per instalment); the join with the visible contracts then
-    touches at most one row per contract. When the contracts are `narrow` (a rep's own, one team, one
-    customer) the instalments are also limited to them inside, so the database starts from those
-    contracts instead of every open instalment. Amounts are summed in whole cents (see money_sql).
+    Each database gets the shape it runs fastest (600,000 open instalments at a million customers):
+    SQLite sums the open instalments per contract first in a derived table, so it reads only their
+    covering partial index (no table rows, no join per instalment) and the join with the visible
+    contracts touches at most one row per contract; when the contracts are `narrow` (a rep's own, one
+    team, one customer) the instalments are also limited to them inside, so it starts from those
+    contracts instead of every open instalment. PostgreSQL joins the instalments to the contracts
+    directly and hashes them: given the derived table, each parallel worker summed every instalment again
+    (0.55 s against 0.23 s). Amounts are summed in whole cents on SQLite (see money_sql).
     """
     quote = connection.ops.quote_name
     sqlite = connection.vendor == "sqlite"
     # PostgreSQL's numeric sum is exact as it is; SQLite's needs whole cents (see money_sql).
-    cents = "CAST(ROUND((amount - collected) * 100) AS INTEGER)" if sqlite else "(amount - collected)"
+    owed = "(amount - collected)" if sqlite else "(i.amount - i.collected)"
+    cents = f"CAST(ROUND({owed} * 100) AS INTEGER)" if sqlite else owed
     read = from_cents if sqlite else _exact
     adapt = connection.ops.adapt_datefield_value
-    inner: list[str] = [f"SUM({cents}) AS overdue"]
-    params: list[Any] = []
+    sums: list[str] = [f"SUM({cents}) AS overdue"]
+    bucket_params: list[Any] = []
     for bucket in BUCKETS:
         earliest, latest = due_range(bucket, day)
         window = "due_on <= %s" if earliest is None else "due_on >= %s AND due_on <= %s"
-        params += [adapt(latest)] if earliest is None else [adapt(earliest), adapt(latest)]
-        inner.append(f"SUM(CASE WHEN {window} THEN {cents} ELSE 0 END) AS {bucket.key}")
-    params.append(adapt(day))
+        bucket_params += [adapt(latest)] if earliest is None else [adapt(earliest), adapt(latest)]
+        sums.append(f"SUM(CASE WHEN {window} THEN {cents} ELSE 0 END) AS {bucket.key}")
     columns = ["id"] if column is None else list(dict.fromkeys(["id", column]))
     contract_sql, contract_params = contracts.order_by().values(*columns).query.sql_with_params()
-    only_these = ""
-    if narrow:
-        ids_sql, ids_params = contracts.order_by().values("id").query.sql_with_params()
-        only_these = f" AND contract_id IN ({ids_sql})"
-        params += list(ids_params)
-    outer = ", ".join(["SUM(a.overdue) AS overdue", *(f"SUM(a.{bucket.key}) AS {bucket.key}" for bucket in BUCKETS)])
-    # The WHERE repeats the partial index's condition word for word, so SQLite recognises it.
+    instalments = quote(Instalment._meta.db_table)
     grp, grouped = ("NULL", "") if column is None else (f"c.{quote(column)}", f" GROUP BY c.{quote(column)}")
-    sql = (
-        f"SELECT {grp} AS grp, {outer} FROM ("  # noqa: S608  (identifiers are ours; values are parameters)
-        f"SELECT contract_id, {', '.join(inner)} FROM {quote(Instalment._meta.db_table)} "
-        f'WHERE "collected" < ("amount") AND due_on < %s{only_these} GROUP BY contract_id'
-        f") a INNER JOIN ({contract_sql}) c ON c.{quote('id')} = a.contract_id{grouped}"
-    )
+    # The WHERE repeats the partial index's condition word for word, so SQLite recognises it.
+    if sqlite:
+        params: list[Any] = [*bucket_params, adapt(day)]
+        only_these = ""
+        if narrow:
+            ids_sql, ids_params = contracts.order_by().values("id").query.sql_with_params()
+            only_these = f" AND contract_id IN ({ids_sql})"
+            params += list(ids_params)
+        outer = ", ".join(
+            ["SUM(a.overdue) AS overdue", *(f"SUM(a.{bucket.key}) AS {bucket.key}" for bucket in BUCKETS)]
+        )
+        sql = (
+            f"SELECT {grp} AS grp, {outer} FROM ("  # noqa: S608  (identifiers are ours; values are parameters)
+            f"SELECT contract_id, {', '.join(sums)} FROM {instalments} "
+            f'WHERE "collected" < ("amount") AND due_on < %s{only_these} GROUP BY contract_id'
+            f") a INNER JOIN ({contract_sql}) c ON c.{quote('id')} = a.contract_id{grouped}"
+        )
+        params += list(contract_params)
+    else:
+        sql = (
+            f"SELECT {grp} AS grp, {', '.join(sums)} FROM {instalments} i "  # noqa: S608  (as above)
+            f"INNER JOIN ({contract_sql}) c ON c.{quote('id')} = i.contract_id "
+            f"WHERE i.collected < i.amount AND i.due_on < %s{grouped}"
+        )
+        params = [*bucket_params, *contract_params, adapt(day)]
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *contract_params])
+        cursor.execute(sql, params)
         names = [description[0] for description in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     return [{name: value if name == "grp" else read(value) for name, value in row.items()} for row in rows]
