@@ -217,6 +217,14 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
                 condition=Q(deleted_at__isnull=True),
                 name="deal_pipeline_totals",
             ),
+            # The same totals for one owner's board (the owner filter, a rep's own deals): read from the
+            # index alone; through deal_pipeline_totals SQLite fetched every deal's row to check its owner
+            # (1.5 s at 500,000 deals in the pipeline).
+            models.Index(
+                fields=["owner", "pipeline", "stage", "amount", "probability", "id", "deleted_at"],
+                condition=Q(deleted_at__isnull=True),
+                name="deal_owner_totals",
+            ),
             # Lists of one pipeline, largest first (the API's and the list's "-amount" sort).
             models.Index(
                 fields=["pipeline", "-amount", "-id"], condition=Q(deleted_at__isnull=True), name="deal_pipeline_amount"
