@@ -499,7 +499,7 @@ def _ageing_rows(
 ) -> list[dict[str, Any]]:
     """Overdue amounts per group and bucket (one row over all the contracts when `column` is None).
 
-    Each database gets the shape it runs fastest (600,000 open instalments at a million customers):
+    Each database gets the shape it runs fastest (480,000 open instalments at a million customers):
     SQLite sums the open instalments per contract first in a derived table, so it reads only their
     covering partial index (no table rows, no join per instalment) and the join with the visible
     contracts touches at most one row per contract; when the contracts are `narrow` (a rep's own, one
