@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +27,7 @@ from crm.access.visibility import can_change, scope_of
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
 from crm.core.flag_tables import only_flagged
+from crm.core.money_sql import CENT, from_cents
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.plan_hints import UnaryPlus, more_than
 from crm.core.search import search_filter
@@ -44,6 +45,7 @@ from crm.deals.models import (
     Stage,
     StageChange,
     StageKind,
+    StageTotals,
     StageTransition,
 )
 from crm.identity.rights import user_of
@@ -316,7 +318,18 @@ class ColumnTotals:
 
 
 def board_totals(*, viewer: Actor, filters: DealFilters) -> dict[int, ColumnTotals]:
-    """Count, amount and weighted amount per stage, by one aggregate query."""
+    """Count, amount and weighted amount per stage.
+
+    A whole pipeline seen by someone who sees every deal reads the running totals (a row per stage);
+    anything narrower is summed by one aggregate query over the deals it shows.
+    """
+    if filters.pipeline_id and scope_of(viewer).sees_all and _only_pipeline(filters):
+        return _running_totals(filters.pipeline_id)
+    return summed_totals(viewer=viewer, filters=filters)
+
+
+def summed_totals(*, viewer: Actor, filters: DealFilters) -> dict[int, ColumnTotals]:
+    """The board's column totals summed from the deals `viewer` sees that match `filters`."""
     weighted = ExpressionWrapper(
         F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=20, decimal_places=2)
     )
@@ -334,6 +347,22 @@ def board_totals(*, viewer: Actor, filters: DealFilters) -> dict[int, ColumnTota
             weighted=Decimal(row["weighted_sum"] or 0).quantize(Decimal("0.01")),
         )
         for row in rows
+    }
+
+
+def _only_pipeline(filters: DealFilters) -> bool:
+    return replace(filters, sort=DEFAULT_SORT) == DealFilters(pipeline_id=filters.pipeline_id)
+
+
+def _running_totals(pipeline_id: int) -> dict[int, ColumnTotals]:
+    return {
+        row.stage_id: ColumnTotals(
+            count=row.deal_count,
+            amount=from_cents(row.amount_cents),
+            # Cents times percent: 10,000ths of the currency unit.
+            weighted=(Decimal(row.weighted_cent_percent) / 10_000).quantize(CENT),
+        )
+        for row in StageTotals.objects.filter(stage__pipeline_id=pipeline_id)
     }
 
 

@@ -40,6 +40,7 @@ from crm.deals.models import (
 )
 from crm.deals.selectors import deal_get, deal_may_change, pipeline_default, visible_deals
 from crm.deals.stage_rules import EVIDENCE_RULES, FIELD_RULES, check_move
+from crm.deals.stage_totals import DealShare, stage_totals_change
 from crm.identity.models import User
 from crm.identity.rights import require_org_admin, user_of
 
@@ -219,6 +220,7 @@ def deal_create(*, actor: Actor, values: dict[str, Any]) -> Deal:
             deal.save()
         except IntegrityError as exc:
             raise _invalid("external_id", _("Another record already uses this external ID.")) from exc
+        stage_totals_change(before=None, after=DealShare.of(deal))
         DealCollaborator.objects.bulk_create([DealCollaborator(deal=deal, user=user) for user in collaborators])
         for item in values.get("contacts") or []:
             _contact_link(deal, item.get("contact_id"), item.get("role", ""))
@@ -247,6 +249,7 @@ def deal_update(*, actor: Actor, deal_id: int, version: int, values: dict[str, A
             _check_external_id(cleaned["external_id"], deal.pk)
         fields = list(cleaned.keys())
         before = snapshot(deal, fields)
+        share_before = DealShare.of(deal)
         for key, value in cleaned.items():
             setattr(deal, key, value)
         extra: dict[str, Any] = {}
@@ -273,6 +276,7 @@ def deal_update(*, actor: Actor, deal_id: int, version: int, values: dict[str, A
             )
         except Conflict as exc:
             raise _conflict(deal.pk) from exc
+        stage_totals_change(before=share_before, after=DealShare.of(deal))
         if "collaborator_ids" in values and after["collaborators"] != before["collaborators"]:
             DealCollaborator.objects.filter(deal=deal).exclude(user_id__in=after["collaborators"]).delete()
             DealCollaborator.objects.bulk_create(
@@ -290,7 +294,17 @@ def _set_deleted(actor: Actor, deal_id: int, *, deleted: bool) -> Deal:
         now = clock.now()
         deal.deleted_at = now if deleted else None
         # updated_at too: the recycle bin lists the newest deletion first (deal_deleted_updated index).
-        Deal.all_objects.filter(pk=deal.pk).update(deleted_at=deal.deleted_at, updated_at=now)
+        # The version too, so a move or edit read before the deletion gets a Conflict rather than
+        # changing a deal in the recycle bin. Only the first of two deletions at once changes the row.
+        changed = Deal.all_objects.filter(pk=deal.pk, deleted_at__isnull=deleted).update(
+            deleted_at=deal.deleted_at, updated_at=now, version=F("version") + 1
+        )
+        if not changed:
+            raise NotFound(_("This record does not exist or you may not see it."))
+        # Read again under the row lock just taken: a move may have committed since the read above.
+        deal.refresh_from_db(fields=["stage", "amount", "probability", "version"])
+        share = DealShare.of(deal)
+        stage_totals_change(before=share if deleted else None, after=None if deleted else share)
         audit_record(actor=actor, verb=Verb.DELETE if deleted else Verb.RESTORE, target=deal)
     return deal
 
@@ -467,6 +481,10 @@ def deal_move(
         updated = Deal.all_objects.filter(pk=deal.pk, version=version).update(**columns, version=F("version") + 1)
         if updated == 0:
             raise _conflict(deal.pk)
+        stage_totals_change(
+            before=DealShare.of(deal),
+            after=DealShare(stage_id=to_stage.pk, amount=deal.amount, probability=probability),
+        )
         # A move restarts the clock: the deal is no longer stalled (the hourly job may flag it anew).
         DealStall.objects.filter(deal_id=deal.pk).delete()
         from_stage = deal.stage
@@ -569,6 +587,10 @@ def deal_reopen(*, actor: Actor, deal_id: int, version: int) -> Deal:
         }
         if Deal.all_objects.filter(pk=deal.pk, version=version).update(**columns, version=F("version") + 1) == 0:
             raise _conflict(deal.pk)
+        stage_totals_change(
+            before=DealShare.of(deal),
+            after=DealShare(stage_id=to_stage.pk, amount=deal.amount, probability=to_stage.probability),
+        )
         StageChange.objects.create(
             deal=deal,
             from_stage=deal.stage,

@@ -12,6 +12,7 @@ from django.utils import timezone
 from crm.core.search import build_search_text, search_index_deferred
 from crm.customers.models import Customer
 from crm.deals.models import CloseReason, Deal, Objection, ObjectionType, Pipeline, Stage, StageChange, StageKind
+from crm.deals.stage_totals import stage_totals_refresh
 from crm.identity.models import User
 
 DEMO_DEALS = 300
@@ -108,6 +109,7 @@ def demo_deals(rng: random.Random, *, count: int = DEMO_DEALS) -> int:
                 previous = (stage, moment)
         StageChange.objects.bulk_create(changes, batch_size=2000)
         Objection.objects.bulk_create(_objections(rng, deals, paths), batch_size=2000)
+        stage_totals_refresh()  # the deals went in past the services that keep the totals
     return len(deals)
 
 

@@ -22,6 +22,7 @@ from crm.contracts.models import Contract
 from crm.core.actors import system_actor
 from crm.customers.models import Contact, Customer, Tag
 from crm.deals.models import Deal, StageChange, StageKind
+from crm.deals.stage_totals import stage_totals_refresh
 from crm.demo import vocabulary as words
 from crm.demo.composition import Composition
 from crm.demo.customer_load import Population, load_customers
@@ -130,6 +131,7 @@ def _top_up(rng: random.Random, composition: Composition, population: Population
     # totals. Recomputed once the indexes are back: without the payments' contract index each
     # contract's sum would scan every payment.
     running_totals_refresh()
+    stage_totals_refresh()
     _lead_capacity(population)
 
 

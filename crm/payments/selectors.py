@@ -24,6 +24,7 @@ from crm.contracts.selectors import visible_contracts as contracts_visible_to
 from crm.core import clock
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
+from crm.core.money_sql import CENT, CentsSum, from_cents
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.plan_hints import UnaryPlus, more_than
 from crm.customers.models import Customer
@@ -41,7 +42,6 @@ from crm.payments.models import (
     PaymentPlan,
     PaymentSettings,
 )
-from crm.payments.money_sql import CENT, CentsSum, from_cents
 
 ZERO = Decimal("0.00")
 EXPORT_LIMIT = 100_000

@@ -15,7 +15,7 @@ from crm.contracts.models import Contract, ContractNumberSequence, ContractStatu
 from crm.contracts.services import contract_number_next
 from crm.core.search import search_filter
 from crm.customers.models import Contact, Customer
-from crm.deals.models import Deal, Pipeline, Stage, StageChange, StageKind
+from crm.deals.models import Deal, Pipeline, Stage, StageChange, StageKind, StageTotals
 from crm.deals.tests.conftest import ensure_default_pipeline
 from crm.demo.campaigns import DEMO_WEB_FORM_LEADS
 from crm.demo.composition import BIG_CUSTOMER_FOLLOW_UPS, BIG_CUSTOMER_NAME, Composition
@@ -142,6 +142,23 @@ def test_each_deals_furthest_stage_is_the_furthest_its_history_reached() -> None
     assert set(Deal.objects.filter(stage__kind=StageKind.WON).values_list("furthest_stage__kind", flat=True)) == {
         StageKind.WON
     }
+
+
+def test_stage_totals_count_every_deal_outside_the_recycle_bin() -> None:
+    # given the bulk load of the module (showcase deals through the services, the rest by SQL)
+    # when the stages' running totals are compared with the deals summed afresh
+    kept = {
+        row.stage_id: (row.deal_count, row.amount_cents, row.weighted_cent_percent)
+        for row in StageTotals.objects.filter(deal_count__gt=0)
+    }
+    summed: dict[int, tuple[int, Decimal, Decimal]] = {}
+    for stage_id, amount, probability in Deal.objects.values_list("stage_id", "amount", "probability"):
+        count, cents, weighted = summed.get(stage_id, (0, Decimal(0), Decimal(0)))
+        summed[stage_id] = (count + 1, cents + amount * 100, weighted + amount * 100 * probability)
+
+    # then every stage holding deals has its count, cents and weighted cents exactly
+    assert len(kept) >= 4
+    assert kept == summed
 
 
 def test_every_ledger_sum_agrees_with_its_parts() -> None:
