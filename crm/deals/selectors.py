@@ -366,10 +366,27 @@ def _running_totals(pipeline_id: int) -> dict[int, ColumnTotals]:
     }
 
 
+CARD_FIELDS = (
+    "version",
+    "name",
+    "currency",
+    "amount",
+    "expected_close_on",
+    "stage_id",
+    "owner__username",
+    "owner__full_name",
+    "customer__name",
+    "stall__since",
+    "stall__reason",
+)
+
+
 def board_column(*, viewer: Actor, filters: DealFilters, stage: Stage, cursor: str | None, size: int) -> Page[Deal]:
     """The first (or next) cards of one column, biggest deals first."""
     deals = deal_list(viewer=viewer, filters=filters).filter(stage=stage).select_related(None)
-    deals = deals.select_related("owner", "customer", "stall")
+    # Only what a card shows: a board builds 80 cards, and turning every column of each deal, owner and
+    # customer into Python (a dozen date-times per row) was a third of the page's time.
+    deals = deals.select_related("owner", "customer", "stall").only(*CARD_FIELDS)
     return paginate(deals, sort=BOARD_SORT, cursor=cursor, size=size)
 
 
