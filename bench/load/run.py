@@ -127,8 +127,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="seconds from the first request before the steady state is measured (default 60; at most half the run)",
     )
     parser.add_argument("--processes", type=int, default=1, help="locust processes (default 1)")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers (2 × CPUs + 1)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (default 1, as crm serve)")
     parser.add_argument("--db", type=Path, default=DEFAULT_DB, help="SQLite file (default var/load_bench.sqlite3)")
     parser.add_argument("--reuse", action="store_true", help="keep an already seeded database")
     parser.add_argument("--delete-db", action="store_true", help="delete the SQLite file afterwards")

@@ -52,7 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--import-rows", type=int, default=100_000, help="rows the import workload imports")
     parser.add_argument("--db", type=Path, default=None, help="SQLite file (default var/bench.sqlite3)")
-    parser.add_argument("--workers", type=int, default=(os.cpu_count() or 1) + 1, help="gunicorn workers")
+    parser.add_argument(
+        "--workers", type=int, default=2 * (os.cpu_count() or 1) + 1, help="gunicorn workers (2 × CPUs + 1)"
+    )
     parser.add_argument("--no-db-time", action="store_true", help="skip replaying SQL for the database's share")
     parser.add_argument("--results", type=Path, default=RESULTS, help="folder for the JSON and Markdown")
     parser.add_argument("--delete-db", action="store_true", help="delete the SQLite file afterwards")

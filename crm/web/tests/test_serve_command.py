@@ -1,7 +1,8 @@
-"""`crm serve` hands gunicorn the production settings, idle connections kept open between clicks."""
+"""`crm serve` hands gunicorn the production settings: one request per process by default (decision 0004)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -25,19 +26,33 @@ class _Recorder:
 @pytest.fixture
 def recorded(monkeypatch: pytest.MonkeyPatch) -> type[_Recorder]:
     monkeypatch.setattr(serve, "_Gunicorn", _Recorder)
-    monkeypatch.delenv("CRM_KEEPALIVE", raising=False)
+    for name in ("CRM_KEEPALIVE", "CRM_THREADS", "CRM_WORKERS"):
+        monkeypatch.delenv(name, raising=False)
     _Recorder.seen = {}
     return _Recorder
 
 
-def test_serve_keeps_idle_connections_longer_than_a_pause_between_clicks(recorded: type[_Recorder]) -> None:
-    # given no keep-alive setting
+def test_serve_runs_one_request_per_process_by_default(recorded: type[_Recorder]) -> None:
+    # given no worker settings
     # when the server starts
     call_command("serve", "--no-worker", "--port", "18290")
-    # then an idle connection stays open 30 s, not gunicorn's 2 s
-    assert recorded.seen["keepalive"] == 30
-    assert recorded.seen["worker_class"] == "gthread"
+    # then gunicorn runs 2 × CPUs + 1 single-threaded (sync) processes, which close each connection
+    assert recorded.seen["worker_class"] == "sync"
+    assert recorded.seen["threads"] == 1
+    assert recorded.seen["workers"] == 2 * (os.cpu_count() or 1) + 1
     assert recorded.seen["bind"] == "127.0.0.1:18290"
+
+
+def test_serve_with_threads_keeps_idle_connections_longer_than_a_pause_between_clicks(
+    recorded: type[_Recorder],
+) -> None:
+    # given threads asked for
+    # when the server starts
+    call_command("serve", "--no-worker", "--threads", "4", "--workers", "2")
+    # then the threaded worker keeps an idle connection open 30 s, not gunicorn's 2 s
+    assert recorded.seen["worker_class"] == "gthread"
+    assert (recorded.seen["threads"], recorded.seen["workers"]) == (4, 2)
+    assert recorded.seen["keepalive"] == 30
 
 
 def test_serve_takes_the_keep_alive_from_the_environment(

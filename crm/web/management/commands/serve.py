@@ -28,6 +28,12 @@ class _Gunicorn(BaseApplication):
         return application
 
 
+def default_workers() -> int:
+    """Two processes per CPU and one more: each serves one request at a time, and while one waits on
+    the database or the network another uses the CPU."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
 class Command(BaseCommand):
     help = "Serve the CRM over HTTP with gunicorn."
 
@@ -35,10 +41,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=os.environ.get("CRM_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("CRM_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("CRM_WORKERS", "0")) or None)
-        parser.add_argument("--threads", type=int, default=int(os.environ.get("CRM_THREADS", "4")))
-        # Seconds an idle connection is kept open. Gunicorn's default of 2 s is shorter than the pause
-        # between two clicks, so a POST often goes out on a connection the server is closing just then,
-        # and clients must not resend a POST on their own: the load test saw such writes fail.
+        # One thread per worker process by default (gunicorn's sync worker), see docs/decisions/0004.
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("CRM_THREADS", "1")))
+        # With threads: seconds an idle connection is kept open. Gunicorn's default of 2 s is shorter than
+        # the pause between two clicks, so a POST often goes out on a connection the server is closing
+        # just then, and clients must not resend a POST on their own: the load test saw such writes fail.
+        # The sync worker closes every connection after its answer, so the question does not arise.
         parser.add_argument("--keepalive", type=int, default=int(os.environ.get("CRM_KEEPALIVE", "30")))
         parser.add_argument(
             "--no-worker",
@@ -48,7 +56,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workers = options["workers"] or (os.cpu_count() or 1) + 1
+        workers = options["workers"] or default_workers()
         self.stdout.write(f"CRM listening on http://{options['host']}:{options['port']} ({workers} workers)")
         if not options["no_worker"]:
             self._start_worker()
@@ -57,7 +65,7 @@ class Command(BaseCommand):
                 "bind": f"{options['host']}:{options['port']}",
                 "workers": workers,
                 "threads": options["threads"],
-                "worker_class": "gthread",
+                "worker_class": "gthread" if options["threads"] > 1 else "sync",
                 "timeout": 120,
                 "keepalive": options["keepalive"],
                 "accesslog": "-" if os.environ.get("CRM_ACCESS_LOG") else None,
