@@ -55,11 +55,14 @@ def sees_all_contracts(viewer: Actor) -> bool:
     return role is not None and role.code == BuiltinRole.FINANCE
 
 
-def contract_visibility_q(viewer: Actor) -> Q:
-    """Contracts the viewer sees in lists: the owner/team rule of every record, or all for finance."""
+def contract_visibility_q(viewer: Actor, prefix: str = "") -> Q:
+    """Contracts the viewer sees in lists: the owner/team rule of every record, or all for finance.
+
+    `prefix` applies the rule through a relation to the contract (`contract__` from a ledger row).
+    """
     if sees_all_contracts(viewer):
         return Q()
-    return scope_of(viewer).q()
+    return scope_of(viewer).q(f"{prefix}owner", f"{prefix}team")
 
 
 def visible_contracts(viewer: Actor, queryset: QuerySet[Contract]) -> QuerySet[Contract]:

@@ -303,18 +303,24 @@ class Deal(SoftDeleteModel, VersionedModel, TimeStampedModel):
 
 
 class StageTotals(models.Model):
-    """Running totals of the deals in one stage (recycle bin left out): the board's column headers.
+    """Running totals of the deals of one owner and team in one stage (recycle bin left out): the
+    board's column headers.
 
     The board of a pipeline seen whole sums every deal ever won or lost; at half a million deals that
-    was a quarter of a second per request. The deal services add each change here in the same
-    transaction (see crm.deals.stage_totals); `stage_totals_refresh` recomputes them for rows written
-    in bulk around the services. Money is kept in whole cents, and the weighted amount as cents times
-    the probability, so both stay exact integers when added in SQL (SQLite adds decimals as floats).
+    was a quarter of a second per request, and a manager's board summed the team's deals on every view.
+    A row per stage, owner and team lets the board add up the few rows the viewer's scope and the
+    owner or team filter select (the same rule as on the deals). The deal services add each change
+    here in the same transaction (see crm.deals.stage_totals); `stage_totals_refresh` recomputes them
+    for rows written in bulk around the services. Money is kept in whole cents, and the weighted
+    amount as cents times the probability, so both stay exact integers when added in SQL (SQLite adds
+    decimals as floats).
     """
 
-    stage = models.OneToOneField(
-        Stage, primary_key=True, on_delete=models.CASCADE, related_name="+", verbose_name=_("stage")
-    )
+    stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+", verbose_name=_("stage"))
+    # Plain ids rather than foreign keys: the rows are sums, never joined to a user or team, and 0
+    # stands for "no team" so that the unique key holds without NULLs (which would not be equal).
+    owner_id = models.BigIntegerField(_("owner"))
+    team_id = models.BigIntegerField(_("team"), default=0)
     deal_count = models.BigIntegerField(_("deals"), default=0)
     amount_cents = models.DecimalField(_("amount in cents"), max_digits=38, decimal_places=0, default=0)
     weighted_cent_percent = models.DecimalField(
@@ -324,9 +330,12 @@ class StageTotals(models.Model):
     class Meta:
         verbose_name = _("stage totals")
         verbose_name_plural = _("stage totals")
+        constraints = [
+            models.UniqueConstraint(fields=["stage", "owner_id", "team_id"], name="stage_totals_stage_owner_team")
+        ]
 
     def __str__(self) -> str:
-        return f"totals of stage {self.stage_id}"
+        return f"totals of stage {self.stage_id}, owner {self.owner_id}, team {self.team_id}"
 
 
 class DealStall(models.Model):

@@ -11,9 +11,7 @@ from typing import Any
 from django.db.models import (
     Count,
     DateField,
-    DecimalField,
     Exists,
-    ExpressionWrapper,
     F,
     OuterRef,
     Prefetch,
@@ -27,7 +25,7 @@ from crm.access.visibility import can_change, scope_of
 from crm.core.actors import Actor
 from crm.core.errors import NotFound
 from crm.core.flag_tables import only_flagged
-from crm.core.money_sql import CENT, from_cents
+from crm.core.money_sql import CENT, CentsSum, from_cents
 from crm.core.pagination import Page, SortKey, paginate
 from crm.core.plan_hints import UnaryPlus, more_than
 from crm.core.search import search_filter
@@ -320,50 +318,80 @@ class ColumnTotals:
 def board_totals(*, viewer: Actor, filters: DealFilters) -> dict[int, ColumnTotals]:
     """Count, amount and weighted amount per stage.
 
-    A whole pipeline seen by someone who sees every deal reads the running totals (a row per stage);
-    anything narrower is summed by one aggregate query over the deals it shows.
+    A pipeline filtered by nothing but owner or team reads the running totals (a row per stage, owner
+    and team: the viewer's scope and the filters pick rows by the same rule as on the deals), plus the
+    deals shared with the viewer outside that scope; anything narrower is summed by one aggregate query
+    over the deals it shows.
     """
-    if filters.pipeline_id and scope_of(viewer).sees_all and _only_pipeline(filters):
-        return _running_totals(filters.pipeline_id)
+    if filters.pipeline_id and _by_owner_and_team_only(filters):
+        totals = _running_totals(viewer, filters, filters.pipeline_id)
+        if totals is not None:
+            return totals
     return summed_totals(viewer=viewer, filters=filters)
 
 
 def summed_totals(*, viewer: Actor, filters: DealFilters) -> dict[int, ColumnTotals]:
     """The board's column totals summed from the deals `viewer` sees that match `filters`."""
-    weighted = ExpressionWrapper(
-        F("amount") * F("probability") / 100, output_field=DecimalField(max_digits=20, decimal_places=2)
-    )
+    return _summed(deal_list(viewer=viewer, filters=filters))
+
+
+def _summed(deals: QuerySet[Deal]) -> dict[int, ColumnTotals]:
+    # Whole cents, and cents times percent, as the running totals keep them: on SQLite a whole amount
+    # is stored as an integer, and `amount * probability / 100` divided as integers (3 × 10 / 100 = 0).
     rows = (
-        deal_list(viewer=viewer, filters=filters)
-        .select_related(None)
+        deals.select_related(None)
         .order_by()
         .values("stage_id")
-        .annotate(count=Count("id"), amount_sum=Sum("amount"), weighted_sum=Sum(weighted))
+        .annotate(count=Count("id"), cents=CentsSum("amount"), weighted=CentsSum(F("amount") * F("probability")))
     )
-    return {
-        row["stage_id"]: ColumnTotals(
-            count=row["count"],
-            amount=Decimal(row["amount_sum"] or 0).quantize(Decimal("0.01")),
-            weighted=Decimal(row["weighted_sum"] or 0).quantize(Decimal("0.01")),
-        )
-        for row in rows
-    }
+    return {row["stage_id"]: _column(row["count"], row["cents"], row["weighted"]) for row in rows}
 
 
-def _only_pipeline(filters: DealFilters) -> bool:
-    return replace(filters, sort=DEFAULT_SORT) == DealFilters(pipeline_id=filters.pipeline_id)
+def _column(count: int, cents: Any, weighted: Any) -> ColumnTotals:
+    return ColumnTotals(
+        count=count,
+        amount=from_cents(cents),
+        # Cents times percent: 10,000ths of the currency unit.
+        weighted=(Decimal(weighted or 0) / 10_000).quantize(CENT),
+    )
 
 
-def _running_totals(pipeline_id: int) -> dict[int, ColumnTotals]:
-    return {
-        row.stage_id: ColumnTotals(
-            count=row.deal_count,
-            amount=from_cents(row.amount_cents),
-            # Cents times percent: 10,000ths of the currency unit.
-            weighted=(Decimal(row.weighted_cent_percent) / 10_000).quantize(CENT),
-        )
-        for row in StageTotals.objects.filter(stage__pipeline_id=pipeline_id)
-    }
+def _by_owner_and_team_only(filters: DealFilters) -> bool:
+    kept = DealFilters(pipeline_id=filters.pipeline_id, owner_id=filters.owner_id, team_id=filters.team_id)
+    return replace(filters, sort=DEFAULT_SORT) == kept
+
+
+def _running_totals(viewer: Actor, filters: DealFilters, pipeline_id: int) -> dict[int, ColumnTotals] | None:
+    """The totals of the viewer's scope from the running totals; None when too many deals are shared
+    with the viewer to name them (summing the deals is then the way)."""
+    scope = scope_of(viewer)
+    shared: list[int] = []
+    if not scope.sees_all:
+        found = _shared_deal_ids(viewer)
+        if found is None:
+            return None
+        shared = found
+    by_owner_and_team = Q()
+    if filters.owner_id:
+        by_owner_and_team &= Q(owner_id=filters.owner_id)
+    if filters.team_id:
+        by_owner_and_team &= Q(team_id__in=team_subtree_ids(filters.team_id))
+    rows = (
+        StageTotals.objects.filter(scope.q(), by_owner_and_team, stage__pipeline_id=pipeline_id)
+        .order_by()
+        .values("stage_id")
+        .annotate(count=Sum("deal_count"), cents=Sum("amount_cents"), weighted=Sum("weighted_cent_percent"))
+    )
+    totals = {row["stage_id"]: _column(row["count"], row["cents"], row["weighted"]) for row in rows}
+    if shared:
+        # Deals shared with the viewer that the scope leaves out: a few, summed one by one.
+        outside = Deal.objects.filter(by_owner_and_team, pk__in=shared, pipeline_id=pipeline_id)
+        for stage_id, extra in _summed(outside.exclude(scope.q())).items():
+            column = totals.setdefault(stage_id, ColumnTotals())
+            column.count += extra.count
+            column.amount += extra.amount
+            column.weighted += extra.weighted
+    return totals
 
 
 CARD_FIELDS = (

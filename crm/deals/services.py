@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -302,7 +303,7 @@ def _set_deleted(actor: Actor, deal_id: int, *, deleted: bool) -> Deal:
         if not changed:
             raise NotFound(_("This record does not exist or you may not see it."))
         # Read again under the row lock just taken: a move may have committed since the read above.
-        deal.refresh_from_db(fields=["stage", "amount", "probability", "version"])
+        deal.refresh_from_db(fields=["stage", "amount", "probability", "owner", "team", "version"])
         share = DealShare.of(deal)
         stage_totals_change(before=share if deleted else None, after=None if deleted else share)
         audit_record(actor=actor, verb=Verb.DELETE if deleted else Verb.RESTORE, target=deal)
@@ -483,7 +484,7 @@ def deal_move(
             raise _conflict(deal.pk)
         stage_totals_change(
             before=DealShare.of(deal),
-            after=DealShare(stage_id=to_stage.pk, amount=deal.amount, probability=probability),
+            after=replace(DealShare.of(deal), stage_id=to_stage.pk, probability=probability),
         )
         # A move restarts the clock: the deal is no longer stalled (the hourly job may flag it anew).
         DealStall.objects.filter(deal_id=deal.pk).delete()
@@ -589,7 +590,7 @@ def deal_reopen(*, actor: Actor, deal_id: int, version: int) -> Deal:
             raise _conflict(deal.pk)
         stage_totals_change(
             before=DealShare.of(deal),
-            after=DealShare(stage_id=to_stage.pk, amount=deal.amount, probability=to_stage.probability),
+            after=replace(DealShare.of(deal), stage_id=to_stage.pk, probability=to_stage.probability),
         )
         StageChange.objects.create(
             deal=deal,
@@ -778,6 +779,7 @@ def deal_bulk_change_owner(*, actor: Actor, deal_ids: list[int], owner_id: Any) 
                 unchanged += 1
                 continue
             before = {"owner": deal.owner_id}
+            share_before = DealShare.of(deal)
             deal.owner, deal.team_id = owner, owner.team_id
             save_versioned(
                 actor=actor,
@@ -787,6 +789,7 @@ def deal_bulk_change_owner(*, actor: Actor, deal_ids: list[int], owner_id: Any) 
                 after={"owner": owner.pk},
                 extra_columns={"team_id": owner.team_id},
             )
+            stage_totals_change(before=share_before, after=DealShare.of(deal))
             changed += 1
     return changed, len(wanted) - changed - unchanged
 

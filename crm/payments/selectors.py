@@ -56,12 +56,19 @@ INVOICE_SORT = SortKey("issued_on", descending=True)
 # Visibility ------------------------------------------------------------------------------------
 
 
-def _visible_q(viewer: Actor, prefix: str = "contract__") -> Q:
-    """The contracts' own visibility rule applied to ledger rows (payments, instalments, invoices)."""
+def _visible_q(viewer: Actor, prefix: str = "contract__", *, narrowed: bool = False) -> Q:
+    """The contracts' own visibility rule applied to ledger rows (payments, instalments, invoices).
+
+    `narrowed`: the rows are already limited to one customer's or one contract's few contracts.
+    Testing those contracts' owner and team on the join is then cheaper than the subquery, which
+    gathers every contract the viewer may see first (a rep's thousands at scale, on every call).
+    """
     condition = contract_visibility_q(viewer)
     if not condition:
         # Roles that see every contract (finance, directors) need no subquery.
         return Q()
+    if narrowed:
+        return contract_visibility_q(viewer, prefix=prefix)
     return Q(**{f"{prefix}in": Contract.objects.filter(condition).values("pk")})
 
 
@@ -226,7 +233,8 @@ def _contract_filters(
 
 
 def payment_list(*, viewer: Actor, filters: PaymentFilters) -> QuerySet[Payment]:
-    payments = Payment.objects.filter(_visible_q(viewer), contract__deleted_at__isnull=True)
+    narrowed = bool(filters.customer_id or filters.contract_id)
+    payments = Payment.objects.filter(_visible_q(viewer, narrowed=narrowed), contract__deleted_at__isnull=True)
     if filters.received_from:
         payments = payments.filter(received_on__gte=filters.received_from)
     if filters.received_to:
@@ -291,7 +299,8 @@ class InstalmentFilters:
 
 
 def instalment_list(*, viewer: Actor, filters: InstalmentFilters) -> QuerySet[Instalment]:
-    instalments = Instalment.objects.filter(_visible_q(viewer), contract__deleted_at__isnull=True)
+    narrowed = bool(filters.customer_id or filters.contract_id)
+    instalments = Instalment.objects.filter(_visible_q(viewer, narrowed=narrowed), contract__deleted_at__isnull=True)
     instalments = _contract_filters(
         instalments,
         owner_id=filters.owner_id,
@@ -329,7 +338,8 @@ class InvoiceFilters:
 
 
 def invoice_list(*, viewer: Actor, filters: InvoiceFilters) -> QuerySet[Invoice]:
-    invoices = Invoice.objects.filter(_visible_q(viewer), contract__deleted_at__isnull=True)
+    narrowed = bool(filters.customer_id or filters.contract_id)
+    invoices = Invoice.objects.filter(_visible_q(viewer, narrowed=narrowed), contract__deleted_at__isnull=True)
     invoices = _contract_filters(
         invoices, owner_id=None, team_id=None, customer_id=filters.customer_id, contract_id=filters.contract_id
     )
@@ -631,17 +641,15 @@ def customer_summary(*, viewer: Actor, customer_id: int, today: dt.date | None =
 def customer_ledger_events(
     *, viewer: Actor, customer_id: int, limit: int, before: dt.datetime | None = None
 ) -> tuple[list[Payment], list[Invoice]]:
-    """The newest payments (and reversals) and invoices on a customer's contracts the viewer may see,
-    only those recorded before `before` when it is given."""
+    """The newest payments (and reversals) and invoices on a customer's live contracts the viewer may
+    see, only those recorded before `before` when it is given."""
     older = Q(created_at__lt=before) if before is not None else Q()
+    on_customer = Q(_visible_q(viewer, narrowed=True), contract__customer_id=customer_id)
+    on_customer &= Q(contract__deleted_at__isnull=True)
     payments = (
-        Payment.objects.filter(_visible_q(viewer), older, contract__customer_id=customer_id)
-        .select_related("contract")
-        .order_by("-created_at", "-id")[:limit]
+        Payment.objects.filter(on_customer, older).select_related("contract").order_by("-created_at", "-id")[:limit]
     )
     invoices = (
-        Invoice.objects.filter(_visible_q(viewer), older, contract__customer_id=customer_id)
-        .select_related("contract")
-        .order_by("-created_at", "-id")[:limit]
+        Invoice.objects.filter(on_customer, older).select_related("contract").order_by("-created_at", "-id")[:limit]
     )
     return list(payments), list(invoices)

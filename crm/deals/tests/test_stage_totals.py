@@ -17,9 +17,11 @@ from conftest import Org
 from crm.core.actors import Actor
 from crm.core.errors import DomainError
 from crm.customers.tests.factories import a_customer
+from crm.deals import selectors
 from crm.deals.models import CloseReason, Deal, Pipeline, Stage, StageKind, StageTotals, StageTransition
 from crm.deals.selectors import ColumnTotals, DealFilters, board_totals, summed_totals
 from crm.deals.services import (
+    deal_bulk_change_owner,
     deal_create,
     deal_delete,
     deal_move,
@@ -30,6 +32,7 @@ from crm.deals.services import (
 )
 from crm.deals.stage_totals import stage_totals_refresh
 from crm.deals.tests.factories import a_deal, default_pipeline
+from crm.identity.models import User
 
 CENT = Decimal("0.01")
 
@@ -48,10 +51,15 @@ def expected_totals(pipeline: Pipeline) -> dict[int, ColumnTotals]:
     return totals
 
 
-def kept_totals(pipeline: Pipeline, viewer: Actor) -> dict[int, ColumnTotals]:
-    """The running totals as the board reads them for `viewer` (who sees every deal), empty stages left out."""
-    totals = board_totals(viewer=viewer, filters=DealFilters(pipeline_id=pipeline.pk))
+def kept_totals(pipeline: Pipeline, viewer: Actor, **filters: Any) -> dict[int, ColumnTotals]:
+    """The running totals as the board reads them for `viewer`, empty stages left out."""
+    totals = board_totals(viewer=viewer, filters=DealFilters(pipeline_id=pipeline.pk, **filters))
     return {stage_id: column for stage_id, column in totals.items() if column.count}
+
+
+def summed(pipeline: Pipeline, viewer: Actor, **filters: Any) -> dict[int, ColumnTotals]:
+    """The same columns summed from the deals the viewer sees (the narrower boards' way)."""
+    return summed_totals(viewer=viewer, filters=DealFilters(pipeline_id=pipeline.pk, **filters))
 
 
 @pytest.fixture
@@ -73,6 +81,7 @@ def test_every_service_keeps_the_totals_equal_to_the_deals(org: Org, director: A
     admin = org.actor(org.admin)
     pipeline = pipeline_create(actor=admin, name="续约")
     customers = [a_customer(org.rep_a1) for _ in range(3)]
+    owners = [org.rep_a1, org.rep_a2, org.rep_b1]
     rng = random.Random(20261125)  # noqa: S311  (a repeatable sequence, not a secret)
     deals: list[int] = []
     operations: dict[str, int] = {}
@@ -82,7 +91,7 @@ def test_every_service_keeps_the_totals_equal_to_the_deals(org: Org, director: A
             "name": f"项目{len(deals)}",
             "amount": f"{rng.randint(0, 5_000_000)}.{rng.randint(0, 99):02d}",
             "customer_id": rng.choice(customers).pk,
-            "owner_id": org.rep_a1.pk,
+            "owner_id": rng.choice(owners).pk,
             "pipeline_id": pipeline.pk,
         }
         if rng.random() < 0.3:
@@ -93,7 +102,12 @@ def test_every_service_keeps_the_totals_equal_to_the_deals(org: Org, director: A
         values: dict[str, Any] = {"amount": f"{rng.randint(0, 900_000)}.{rng.randint(0, 99):02d}"}
         if rng.random() < 0.5:
             values["probability"] = rng.randint(0, 100)
+        if rng.random() < 0.3:
+            values["owner_id"] = rng.choice(owners).pk
         deal_update(actor=director, deal_id=deal.pk, version=deal.version, values=values)
+
+    def hand_over(deal: Deal) -> None:
+        deal_bulk_change_owner(actor=director, deal_ids=[deal.pk], owner_id=rng.choice(owners).pk)
 
     def move(deal: Deal) -> None:
         targets = _allowed_moves(deal.stage_id)
@@ -119,7 +133,9 @@ def test_every_service_keeps_the_totals_equal_to_the_deals(org: Org, director: A
         ("reopen", reopen),
         ("delete", delete),
         ("restore", restore),
+        ("hand_over", hand_over),
     ]
+    viewers = [director, org.actor(org.east_a_manager), org.actor(org.rep_a1), org.actor(org.rep_b1)]
     # when two hundred random changes go through the services (refused ones change nothing)
     for _step in range(200):
         if not deals or rng.random() < 0.2:
@@ -135,9 +151,20 @@ def test_every_service_keeps_the_totals_equal_to_the_deals(org: Org, director: A
                 pass
         # then after each one the kept totals equal the deals summed afresh
         assert kept_totals(pipeline, director) == expected_totals(pipeline)
+        # and so do each viewer's board and the boards by owner and by team
+        for viewer in viewers:
+            assert kept_totals(pipeline, viewer) == summed(pipeline, viewer)
+        assert kept_totals(pipeline, director, owner_id=org.rep_a2.pk) == summed(
+            pipeline, director, owner_id=org.rep_a2.pk
+        )
+        assert kept_totals(pipeline, director, team_id=org.rep_b1.team_id) == summed(
+            pipeline, director, team_id=org.rep_b1.team_id
+        )
 
     # and every kind of change really happened along the way
-    assert set(operations) == {"create", "update", "move", "reopen", "delete", "restore"}
+    assert set(operations) == {"create", "update", "move", "reopen", "delete", "restore", "hand_over"}
+    # and the deals really changed hands and teams
+    assert Deal.objects.filter(pipeline=pipeline).values("owner_id").distinct().count() == len(owners)
     # and the aggregate the narrower boards use agrees too
     assert summed_totals(viewer=director, filters=DealFilters(pipeline_id=pipeline.pk)) == expected_totals(pipeline)
 
@@ -165,19 +192,59 @@ def test_refresh_recomputes_totals_for_deals_written_around_the_services(org: Or
 
 
 @pytest.mark.django_db
-def test_only_a_whole_pipeline_seen_whole_reads_the_kept_totals(org: Org, director: Actor) -> None:
+def test_boards_by_scope_owner_or_team_read_the_kept_totals_and_other_filters_sum(
+    org: Org, director: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # given kept totals that disagree with the deals (written around the services)
     pipeline = default_pipeline()
     deal = a_deal(org.rep_a1, amount="1000.00")
     StageTotals.objects.filter(stage_id=deal.stage_id).update(deal_count=99)
-
-    # then the director's whole board reads the kept row
-    assert board_totals(viewer=director, filters=DealFilters(pipeline_id=pipeline.pk))[deal.stage_id].count == 99
-    # and any filter, or a viewer who sees less, sums the deals instead
-    by_owner = DealFilters(pipeline_id=pipeline.pk, owner_id=org.rep_a1.pk)
-    assert board_totals(viewer=director, filters=by_owner)[deal.stage_id].count == 1
     rep = org.actor(org.rep_a1)
-    assert board_totals(viewer=rep, filters=DealFilters(pipeline_id=pipeline.pk))[deal.stage_id].count == 1
+
+    # then the whole board, the boards by owner and by team, and the rep's own board read the kept row
+    assert kept_totals(pipeline, director)[deal.stage_id].count == 99
+    assert kept_totals(pipeline, director, owner_id=org.rep_a1.pk)[deal.stage_id].count == 99
+    assert kept_totals(pipeline, director, team_id=org.rep_a1.team_id)[deal.stage_id].count == 99
+    assert kept_totals(pipeline, rep)[deal.stage_id].count == 99
+    # and a viewer or filter whose rows hold none of the deal's totals reads nothing
+    assert kept_totals(pipeline, org.actor(org.rep_b1)) == {}
+    assert kept_totals(pipeline, director, owner_id=org.rep_a2.pk) == {}
+    # and any other filter sums the deals instead
+    assert kept_totals(pipeline, director, stage_id=deal.stage_id)[deal.stage_id].count == 1
+    assert kept_totals(pipeline, rep, q=deal.name)[deal.stage_id].count == 1
+    # and so does a viewer with more deals shared than a condition names
+    monkeypatch.setattr(selectors, "SHARED_IN_CONDITION", 0)
+    shared = a_deal(org.rep_b1, amount="5.00", collaborator_ids=[org.rep_a1.pk])
+    next_request = org.actor(User.objects.get(pk=org.rep_a1.pk))  # shared deals are read once per request
+    assert kept_totals(pipeline, next_request)[shared.stage_id].count == 2
+
+
+@pytest.mark.django_db
+def test_deals_shared_with_the_viewer_count_once_on_their_board(org: Org) -> None:
+    # given a rep's own deal, a colleague's deal in another team shared with the rep, and a deal of the
+    # manager's own team shared with the manager (already in the manager's scope)
+    pipeline = default_pipeline()
+    own = a_deal(org.rep_a1, amount="100.00")
+    a_deal(org.rep_b1, amount="20.00", collaborator_ids=[org.rep_a1.pk])
+    a_deal(org.rep_a2, amount="3.00", collaborator_ids=[org.east_a_manager.pk])
+    rep, manager = org.actor(org.rep_a1), org.actor(org.east_a_manager)
+
+    # when the rep and the manager open the board
+    for viewer in (rep, manager):
+        kept = kept_totals(pipeline, viewer)
+
+        # then each column counts every deal they see once, as the deals summed afresh do
+        assert kept == summed(pipeline, viewer)
+    # and whole amounts weigh exactly (on SQLite, 3 × 10 / 100 once divided as integers, to 0)
+    percent = Decimal(own.probability) / 100
+    assert kept_totals(pipeline, rep)[own.stage_id] == ColumnTotals(
+        count=2, amount=Decimal("120.00"), weighted=(Decimal("120.00") * percent).quantize(CENT)
+    )
+    assert summed(pipeline, manager)[own.stage_id] == ColumnTotals(
+        count=2, amount=Decimal("103.00"), weighted=(Decimal("103.00") * percent).quantize(CENT)
+    )
+    # and the shared deal outside the rep's scope follows the owner filter too
+    assert kept_totals(pipeline, rep, owner_id=org.rep_a1.pk)[own.stage_id].count == 1
 
 
 def _retrying(work: Callable[[], object]) -> None:

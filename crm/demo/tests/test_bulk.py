@@ -146,18 +146,21 @@ def test_each_deals_furthest_stage_is_the_furthest_its_history_reached() -> None
 
 def test_stage_totals_count_every_deal_outside_the_recycle_bin() -> None:
     # given the bulk load of the module (showcase deals through the services, the rest by SQL)
-    # when the stages' running totals are compared with the deals summed afresh
+    # when the running totals (per stage, owner and team) are compared with the deals summed afresh
     kept = {
-        row.stage_id: (row.deal_count, row.amount_cents, row.weighted_cent_percent)
+        (row.stage_id, row.owner_id, row.team_id): (row.deal_count, row.amount_cents, row.weighted_cent_percent)
         for row in StageTotals.objects.filter(deal_count__gt=0)
     }
-    summed: dict[int, tuple[int, Decimal, Decimal]] = {}
-    for stage_id, amount, probability in Deal.objects.values_list("stage_id", "amount", "probability"):
-        count, cents, weighted = summed.get(stage_id, (0, Decimal(0), Decimal(0)))
-        summed[stage_id] = (count + 1, cents + amount * 100, weighted + amount * 100 * probability)
+    summed: dict[tuple[int, int, int], tuple[int, Decimal, Decimal]] = {}
+    for stage_id, owner_id, team_id, amount, probability in Deal.objects.values_list(
+        "stage_id", "owner_id", "team_id", "amount", "probability"
+    ):
+        key = (stage_id, owner_id, team_id or 0)
+        count, cents, weighted = summed.get(key, (0, Decimal(0), Decimal(0)))
+        summed[key] = (count + 1, cents + amount * 100, weighted + amount * 100 * probability)
 
-    # then every stage holding deals has its count, cents and weighted cents exactly
-    assert len(kept) >= 4
+    # then every row holding deals has its count, cents and weighted cents exactly
+    assert len({stage_id for stage_id, _owner, _team in kept}) >= 4
     assert kept == summed
 
 
