@@ -1,8 +1,9 @@
 """Duplicate candidates for new or edited records, found by indexed equality on match keys.
 
 For one record, each key (credit code, phone, email, name key) is one indexed lookup with a
-small limit, so the cost does not grow with the table; the few rows found are then scored in
-Python. For many records (an import) the keys of a batch are looked up together with `IN (…)`.
+small limit, so the cost does not grow with the table (one statement per source, compiled once per
+shape: see `prepared`); the few rows found are then scored in Python. For many records (an import)
+the keys of a batch are looked up together with `IN (…)`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_see
 from crm.core.actors import Actor
+from crm.customers.duplicates.prepared import key_rows
 from crm.customers.duplicates.scoring import Features, compare, features
 from crm.customers.duplicates.sources import SOURCES, Key, Source, source_of
 from crm.identity.models import User
@@ -74,19 +76,17 @@ def duplicate_candidates(
     sends them; `exclude_id` is the edited record itself.
     """
     probe = source_of(object_type).record(values)
+    probe_features = features(probe)
     found: list[_Found] = []
     for source in SOURCES.values():
-        rows: dict[int, dict[str, Any]] = {}
-        excluded = exclude_id if source.object_type == object_type else None
-        for condition in source.conditions(probe):
-            matches = (
-                source.model._default_manager.filter(condition)
-                .exclude(pk=excluded or 0)
-                .order_by("-id")
-                .values(*source.columns, *_EXTRA_COLUMNS)[:PER_KEY_LIMIT]
-            )
-            rows.update((row["id"], row) for row in matches)
-        found += _scored(features(probe), source, rows.values(), min_score, {})
+        rows = key_rows(
+            source,
+            source.keys(probe),
+            (*source.columns, *_EXTRA_COLUMNS),
+            limit=PER_KEY_LIMIT,
+            exclude_id=exclude_id if source.object_type == object_type else None,
+        )
+        found += _scored(probe_features, source, rows.values(), min_score, {})
     return _candidates(viewer, [found], {})[0]
 
 

@@ -12,9 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
-from django.db.models import Q
 
-from crm.customers.duplicates.keys import key_equals
 from crm.customers.duplicates.normalise import company_key, credit_code_key, email_key, person_key, phone_key
 from crm.customers.duplicates.records import CONTACT_COLUMNS, CUSTOMER_COLUMNS, contact_record, customer_record
 from crm.customers.duplicates.scoring import Record
@@ -61,16 +59,6 @@ class Source:
 
     def columns_of(self, kind: str) -> tuple[str, ...]:
         return dict(self.key_columns).get(kind, ())
-
-    def conditions(self, probe: Record) -> list[Q]:
-        """One indexed condition per key of `probe` (for looking up a single record)."""
-        conditions = []
-        for kind, value in self.keys(probe):
-            condition = Q()
-            for column in self.columns_of(kind):
-                condition |= key_equals(column, value)
-            conditions.append(condition)
-        return conditions
 
 
 def probe_phones(probe: Record) -> set[str]:

@@ -124,9 +124,49 @@ def test_lookup_is_a_few_indexed_queries_and_skips_the_record_itself(org: Org) -
             exclude_id=customer.pk,
         )
 
-    # then it does not find itself, with one bounded query per key and record type (no owners to
-    # look up): customers by phone, email and name; contacts by phone and email; leads by phone,
-    # email and company name
+    # then it does not find itself, with one statement per record type (no owners to look up), each
+    # holding one bounded subquery per key: customers by phone, email and name; contacts by phone and
+    # email; leads by phone, email and company name
     assert found == []
-    assert len(queries) == 8
-    assert all("LIMIT 50" in query["sql"] for query in queries.captured_queries)
+    assert [query["sql"].count("LIMIT 50") for query in queries.captured_queries] == [3, 2, 3]
+
+
+def test_a_common_name_does_not_crowd_out_a_phone_match(org: Org) -> None:
+    # given the oldest of sixty customers of one name has the phone a new record gives
+    first = a_customer(org.rep_a1, name="星河数据科技有限公司", phone="13812345678")
+    for number in range(60):
+        a_customer(org.rep_a1, name="星河数据科技有限公司", external_id=f"X-{number}")
+
+    # when the new record is checked
+    found = duplicate_candidates(
+        viewer=org.actor(org.rep_a1),
+        values={"name": "星河数据科技有限公司", "phone": "13812345678"},
+        object_type="customers",
+    )
+
+    # then the phone match comes first although the name alone reaches only the newest fifty
+    assert found[0].record_id == first.pk
+    assert found[0].score == 100
+
+
+def test_each_check_reads_its_own_values_from_the_statement_kept_for_its_shape(org: Org) -> None:
+    # given two customers with a phone and a name each
+    one = a_customer(org.rep_a1, name="北京华信科技有限公司", phone="13812345678")
+    two = a_customer(org.rep_a1, name="上海恒达贸易有限公司", phone="13987654321")
+    rep = org.actor(org.rep_a1)
+
+    # when records of the same shape (a name and a phone) are checked one after the other
+    found_one = duplicate_candidates(
+        viewer=rep, values={"name": "华信科技", "phone": "13812345678"}, object_type="customers"
+    )
+    found_two = duplicate_candidates(
+        viewer=rep, values={"name": "恒达贸易", "phone": "13987654321"}, object_type="customers"
+    )
+    found_two_again = duplicate_candidates(
+        viewer=rep, values={"name": "恒达贸易", "phone": "13987654321"}, object_type="customers", exclude_id=two.pk
+    )
+
+    # then each finds its own customer only, with the date it was entered, and the edited one skips itself
+    assert [(candidate.record_id, candidate.owner_since) for candidate in found_one] == [(one.pk, one.created_at)]
+    assert [candidate.record_id for candidate in found_two] == [two.pk]
+    assert found_two_again == []
