@@ -55,14 +55,11 @@ def sees_all_contracts(viewer: Actor) -> bool:
     return role is not None and role.code == BuiltinRole.FINANCE
 
 
-def contract_visibility_q(viewer: Actor, prefix: str = "") -> Q:
-    """Contracts the viewer sees in lists: the owner/team rule of every record, or all for finance.
-
-    `prefix` applies the rule through a relation to the contract (`contract__` from a ledger row).
-    """
+def contract_visibility_q(viewer: Actor) -> Q:
+    """Contracts the viewer sees in lists: the owner/team rule of every record, or all for finance."""
     if sees_all_contracts(viewer):
         return Q()
-    return scope_of(viewer).q(f"{prefix}owner", f"{prefix}team")
+    return scope_of(viewer).q()
 
 
 def visible_contracts(viewer: Actor, queryset: QuerySet[Contract]) -> QuerySet[Contract]:

@@ -1,5 +1,6 @@
-"""Lists narrowed to one customer or one contract apply the visibility rule on the join, not through
-the subquery of every visible contract: both ways must keep exactly the rows the viewer may see."""
+"""The ledger lists keep exactly the rows of the live contracts the viewer may see, whichever way they
+read them: each row's contract checked while walking the list's date order, or the rows of the chosen
+contracts gathered (the `list_plan` fixture runs each test both ways)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def _numbers(rows: object) -> list[str]:
     ],
 )
 def test_one_customers_payments_and_instalments_are_those_the_viewer_may_see(
-    org: Org, shared: dict[str, Contract], viewer: str, expected: list[str]
+    org: Org, shared: dict[str, Contract], viewer: str, expected: list[str], list_plan: str
 ) -> None:
     actor = org.actor(getattr(org, viewer))
     customer_id = shared["a1"].customer_id
@@ -54,6 +55,36 @@ def test_one_customers_payments_and_instalments_are_those_the_viewer_may_see(
     assert _numbers(payments) == expected
     assert _numbers(instalments) == expected
     assert _numbers(on_timeline) == expected
+
+
+@pytest.mark.parametrize(
+    ("viewer", "expected"),
+    [
+        ("rep_a1", ["HT-a1"]),
+        ("east_a_manager", ["HT-a1", "HT-a2"]),
+        ("finance", ["HT-a1", "HT-a2", "HT-b1"]),
+    ],
+)
+def test_the_whole_lists_and_their_filters_show_what_the_viewer_may_see(
+    org: Org, shared: dict[str, Contract], viewer: str, expected: list[str], list_plan: str
+) -> None:
+    # given a fourth contract, in the recycle bin, with a plan of its own
+    deleted = a_contract(org.rep_a1, number="HT-deleted")
+    a_plan(deleted, ("100000.00", dt.date(2026, 6, 30)))
+    Contract.all_objects.filter(pk=deleted.pk).update(deleted_at=deleted.created_at)
+    actor = org.actor(getattr(org, viewer))
+
+    # when the viewer lists every payment and instalment, then those of rep_a1 and of team A
+    payments = selectors.payment_list(viewer=actor, filters=selectors.PaymentFilters())
+    instalments = selectors.instalment_list(viewer=actor, filters=selectors.InstalmentFilters())
+    by_owner = selectors.payment_list(viewer=actor, filters=selectors.PaymentFilters(owner_id=org.rep_a1.pk))
+    by_team = selectors.instalment_list(viewer=actor, filters=selectors.InstalmentFilters(team_id=org.rep_a1.team_id))
+
+    # then each shows the contracts the viewer may see, never the one in the recycle bin
+    assert _numbers(payments) == expected
+    assert _numbers(instalments) == expected
+    assert _numbers(by_owner) == ["HT-a1"]
+    assert _numbers(by_team) == [number for number in expected if number in ("HT-a1", "HT-a2")]
 
 
 def test_one_contract_of_a_colleague_in_another_team_shows_nothing(org: Org, shared: dict[str, Contract]) -> None:
