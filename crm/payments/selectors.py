@@ -19,10 +19,12 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import IsNull
 from django.utils.translation import gettext as _
 
 from crm.contracts.models import Contract, ContractStatus
@@ -86,6 +88,16 @@ def _on_contracts[M: Model](viewer: Actor, rows: QuerySet[M], conditions: Q, *, 
     if not few and (not wanted or more_than(Contract.all_objects.filter(wanted))):
         return rows.filter(Exists(contracts.filter(pk=OuterRef("contract_id"))))
     return rows.filter(contract_id__in=contracts.values("pk"))
+
+
+def _has(rows: QuerySet[Any]) -> IsNull:
+    """Whether a correlated subquery finds a row, for a list's column: `(… LIMIT 1) IS NOT NULL`.
+
+    Not `EXISTS`: for an EXISTS in the select list PostgreSQL may hash the whole subquery's table
+    first (every payment's `reverses_id`, 30 ms per page at 575,000 payments) although the page
+    needs it for 25 rows; a subquery with a limit is looked up through its index row by row.
+    """
+    return IsNull(Subquery(rows.values("pk")[:1]), False)
 
 
 def _contract_conditions(
@@ -160,7 +172,7 @@ def open_instalments(*, contract_id: int) -> list[OpenInstalment]:
 def payments_of(*, contract_id: int) -> list[Payment]:
     return list(
         Payment.objects.filter(contract_id=contract_id)
-        .annotate(is_reversed=Exists(Payment.objects.filter(reverses_id=OuterRef("pk"))))
+        .annotate(is_reversed=_has(Payment.objects.filter(reverses_id=OuterRef("pk"))))
         .select_related("created_by")
         .order_by("-received_on", "-id")
     )
@@ -176,7 +188,7 @@ def allocations_of(*, payment_ids: list[int]) -> dict[int, list[PaymentAllocatio
 def invoices_of(*, contract_id: int) -> list[Invoice]:
     return list(
         Invoice.objects.filter(contract_id=contract_id)
-        .annotate(is_voided=Exists(Invoice.objects.filter(voids_id=OuterRef("pk"))))
+        .annotate(is_voided=_has(Invoice.objects.filter(voids_id=OuterRef("pk"))))
         .order_by("-issued_on", "-id")
     )
 
@@ -266,7 +278,7 @@ def payment_list(*, viewer: Actor, filters: PaymentFilters) -> QuerySet[Payment]
             payments = payments.filter(contract_id__in=overdue.values("contract_id"))
     payments = _on_contracts(viewer, payments, conditions, few=bool(filters.customer_id or filters.contract_id))
     return payments.select_related("contract", "contract__customer", "contract__owner").annotate(
-        is_reversed=Exists(Payment.objects.filter(reverses_id=OuterRef("pk")))
+        is_reversed=_has(Payment.objects.filter(reverses_id=OuterRef("pk")))
     )
 
 
@@ -347,9 +359,7 @@ def invoice_list(*, viewer: Actor, filters: InvoiceFilters) -> QuerySet[Invoice]
         invoices = invoices.filter(issued_on__lte=filters.issued_to)
     conditions = _contract_conditions(customer_id=filters.customer_id, contract_id=filters.contract_id)
     invoices = _on_contracts(viewer, invoices, conditions, few=bool(filters.customer_id or filters.contract_id))
-    return invoices.select_related("contract").annotate(
-        is_voided=Exists(Invoice.objects.filter(voids_id=OuterRef("pk")))
-    )
+    return invoices.select_related("contract").annotate(is_voided=_has(Invoice.objects.filter(voids_id=OuterRef("pk"))))
 
 
 def invoice_page(*, viewer: Actor, filters: InvoiceFilters, cursor: str | None, size: int) -> Page[Invoice]:
