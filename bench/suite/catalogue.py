@@ -257,7 +257,10 @@ def _kanban(sample: Sample) -> list[Group]:
     return [
         Group("kanban_board", "kanban", "Deal board, default pipeline (director, every deal)", sample.director,
               targets.KANBAN,
-              [Request("whole board", board), Request("owner filter", f"{board}&owner={sample.rep_id}")], marker),
+              [Request("whole board", board), Request("owner filter", f"{board}&owner={sample.rep_id}"),
+               Request("team filter", f"{board}&team={sample.team_id}")], marker),
+        Group("kanban_board_manager", "kanban", f"Deal board, default pipeline ({sample.manager}, the team's deals)",
+              sample.manager, targets.KANBAN, [Request("whole board", board)], marker),
         Group("kanban_board_rep", "kanban", "Deal board, default pipeline (rep1, own deals)", sample.rep,
               targets.KANBAN, [Request("whole board", board)], marker),
         Group("kanban_column", "kanban", "Deal board: one column and its next pages (load more, director)",

@@ -25,6 +25,7 @@ class BigCustomer:
 class Sample:
     director: str = "director"
     rep: str = "rep1"
+    manager: str = "manager1"  # rep1's team's manager in the demo organisation
     rep_id: int = 0
     team_id: int = 0
     owner_ids: list[int] = field(default_factory=list)
