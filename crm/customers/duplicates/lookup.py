@@ -3,34 +3,30 @@
 For one record, each key (credit code, phone, email, name key) is one indexed lookup with a
 small limit, so the cost does not grow with the table (one statement per source, compiled once per
 shape: see `prepared`); the few rows found are then scored in Python. For many records (an import)
-the keys of a batch are looked up together with `IN (…)`.
+the distinct keys of a batch are looked up together, a few hundred per statement.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from django.db import connection
-from django.db.models import F, Field, Window
-from django.db.models.functions import RowNumber
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from crm.access.visibility import can_see
 from crm.core.actors import Actor
-from crm.customers.duplicates.prepared import key_rows
-from crm.customers.duplicates.scoring import Features, compare, features
+from crm.customers.duplicates.prepared import key_rows, rows_per_key
+from crm.customers.duplicates.scoring import Features, Tally, features, rendered, tally
 from crm.customers.duplicates.sources import SOURCES, Key, Source, source_of
 from crm.identity.models import User
 
 PER_KEY_LIMIT = 50
 MIN_SCORE = 30
 MAX_CANDIDATES = 10
-# Records checked together by `duplicate_candidates_many`: one IN query per key kind and source.
+# Records checked together by `duplicate_candidates_many` (their distinct keys are looked up together).
 BATCH = 2000
 
 
@@ -99,8 +95,8 @@ def duplicate_candidates_many(
 ) -> list[list[Candidate]]:
     """`duplicate_candidates` for many new records at once (an import), in the same order.
 
-    The same keys, scores and masking as for one record, but each key kind is looked up with
-    one `IN (…)` query per source and chunk of records instead of a query per record and key.
+    The same keys, scores and masking as for one record, but the distinct keys of a chunk of records
+    are looked up together, a few hundred keys per statement, instead of a statement per record.
     """
     results: list[list[Candidate]] = []
     owner_names: dict[int, str] = {}
@@ -122,47 +118,14 @@ def duplicate_candidates_many(
 
 
 def _rows_by_key(source: Source, keys: set[Key]) -> dict[Key, list[dict[str, Any]]]:
-    """The newest PER_KEY_LIMIT live rows of `source` per key: one IN query per key kind."""
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for kind, value in keys:
-        wanted[kind].add(value)
-    by_key: dict[Key, list[dict[str, Any]]] = defaultdict(list)
-    quote = connection.ops.quote_name
-    table = quote(source.model._meta.db_table)
-    for kind, kind_values in wanted.items():
-        values = sorted(kind_values)
-        # Key values are plain text, so they go to the driver as they are: the ORM's per-value
-        # preparation of a 2,000-value IN list costs more than the indexed lookup itself.
-        marks = ", ".join(["%s"] * len(values))
-        # One query per column (people have two phone columns), each numbering the rows of a key
-        # newest first and keeping PER_KEY_LIMIT: a common company name has thousands of rows, and
-        # turning all of them into Python values cost more than the rest of the check.
-        for column in source.columns_of(kind):
-            name = f"{table}.{quote(_column_of(source, column))}"
-            rows = (
-                source.model._default_manager.extra(  # noqa: S610
-                    # The term repeats the partial index's condition (crm.customers.duplicates.keys).
-                    where=[f"{name} IN ({marks}) AND NOT ({name} = '')"],
-                    params=values,
-                )
-                .annotate(rank=Window(RowNumber(), partition_by=[F(column)], order_by=F("id").desc()))
-                .filter(rank__lte=PER_KEY_LIMIT)
-                .order_by("-id")
-                .values(*source.columns, *_EXTRA_COLUMNS, column)
-            )
-            for row in rows:
-                matched = by_key[(kind, row[column])]
-                if len(matched) < PER_KEY_LIMIT and all(seen["id"] != row["id"] for seen in matched):
-                    matched.append(row)
-    return by_key
+    """The newest PER_KEY_LIMIT live rows of `source` per key, a few hundred keys per statement."""
+    ordered = sorted(keys)
+    found = rows_per_key(source, ordered, (*source.columns, *_EXTRA_COLUMNS), limit=PER_KEY_LIMIT)
+    return dict(zip(ordered, found, strict=True))
 
 
-def _column_of(source: Source, name: str) -> str:
-    return str(cast("Field[Any, Any]", source.model._meta.get_field(name)).column)
-
-
-# (score, reasons, object type, row)
-_Found = tuple[int, list[str], str, dict[str, Any]]
+# (score, what made it, object type, row)
+_Found = tuple[int, Tally, str, dict[str, Any]]
 _EXTRA_COLUMNS = ("owner_id", "team_id", "created_at")
 
 
@@ -179,9 +142,9 @@ def _scored(
         row_features = known.get(row["id"])
         if row_features is None:
             row_features = known[row["id"]] = features(source.record(row))
-        points, reasons = compare(probe, row_features, min_score)
+        points, made_of = tally(probe, row_features)
         if points >= min_score:
-            found.append((points, reasons, source.object_type, row))
+            found.append((points, made_of, source.object_type, row))
     return found
 
 
@@ -201,7 +164,9 @@ def _candidates(
     results = []
     for best in best_per_probe:
         candidates = []
-        for points, reasons, found_type, row in best:
+        for points, found, found_type, row in best:
+            # Rendered only now, for the few shown: at a million records a record matches dozens.
+            reasons = rendered(found)
             common = {
                 "score": points,
                 "owner_name": owner_names.get(row["owner_id"], ""),

@@ -1,16 +1,20 @@
-"""One record's key lookups in one statement per source, compiled once per shape.
+"""Key lookups as statements of one limited subquery per key, compiled once per shape.
 
 The live check runs on every pause in typing, and its half-dozen indexed lookups take well under a
 millisecond in the database; building and compiling the same querysets again for each keystroke cost
-several times that. A lookup's SQL depends only on the source and the kinds of keys the record has
-(a phone and a name, say), so it is compiled once per shape with marker values and kept; each check
-then puts its own values where the markers were. Each key keeps its own limit of newest rows inside
-the statement (`… UNION ALL …` of one subquery per key), so a common company name never crowds out
-a phone match.
+several times that. A lookup's SQL depends only on the source and the kinds of keys looked up (a
+phone and a name, say), so it is compiled once per shape with marker values and kept; each call then
+puts its own values where the markers were. Each key keeps its own limit of newest rows inside the
+statement (`… UNION ALL …` of one subquery per key), so a common company name never crowds out a
+phone match, and the database reads no more than that limit of rows for any key: an import's keys go
+in the same way, a few hundred per statement, where numbering every row of each key in SQL had read
+all the thousands of rows a common name has at a million records.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -22,6 +26,8 @@ from django.db.models.expressions import Expression
 from crm.customers.duplicates.keys import key_equals
 from crm.customers.duplicates.sources import Key, Source, source_of
 
+# Keys per statement when many are looked up at once (SQLite allows 500 parts in a compound SELECT).
+KEYS_PER_STATEMENT = 256
 # Marker values that compile into the statement where a key's value or the excluded id goes; no real
 # key or id looks like them (key values are normalised text, ids are positive).
 _KEY_MARKER = "\x00duplicate-key-{}\x00"
@@ -32,38 +38,71 @@ _EXCLUDED_MARKER = -7_364_019_285
 class _Statement:
     sql: str
     params: tuple[Any, ...]
-    names: tuple[str, ...]
     fields: tuple[Expression, ...]
     query: Any  # the first subquery's Query: it gives each call a compiler for the value converters
 
 
 def key_rows(
-    source: Source, keys: list[Key], columns: tuple[str, ...], *, limit: int, exclude_id: int | None
+    source: Source, keys: Sequence[Key], columns: tuple[str, ...], *, limit: int, exclude_id: int | None
 ) -> dict[int, dict[str, Any]]:
     """The newest `limit` live rows of `source` per key, as dicts of `columns`, by id."""
+    return {row["id"]: row for rows in _rows_per_key(source, keys, columns, limit, exclude_id) for row in rows}
+
+
+def rows_per_key(
+    source: Source, keys: Sequence[Key], columns: tuple[str, ...], *, limit: int
+) -> list[list[dict[str, Any]]]:
+    """For each of many keys, in order, the newest `limit` live rows of `source` as dicts of `columns`.
+
+    Keys of one kind go together, up to KEYS_PER_STATEMENT a statement; a shorter last group is padded
+    with its own last key to a power of two, so a handful of shapes serves any number of keys.
+    """
+    found: list[list[dict[str, Any]]] = [[] for _key in keys]
+    positions_by_kind: dict[str, list[int]] = defaultdict(list)
+    for position, (kind, _value) in enumerate(keys):
+        positions_by_kind[kind].append(position)
+    for positions in positions_by_kind.values():
+        for start in range(0, len(positions), KEYS_PER_STATEMENT):
+            chunk = positions[start : start + KEYS_PER_STATEMENT]
+            padded = chunk + [chunk[-1]] * (_shape_size(len(chunk)) - len(chunk))
+            rows = _rows_per_key(source, [keys[position] for position in padded], columns, limit, None)
+            for position, matched in zip(chunk, rows, strict=False):  # the padding's repeats are dropped
+                found[position] = matched
+    return found
+
+
+def _shape_size(count: int) -> int:
+    return min(KEYS_PER_STATEMENT, 1 << (count - 1).bit_length())
+
+
+def _rows_per_key(
+    source: Source, keys: Sequence[Key], columns: tuple[str, ...], limit: int, exclude_id: int | None
+) -> list[list[dict[str, Any]]]:
     if not keys:
-        return {}
-    statement = _statement(connection.vendor, source.object_type, tuple(kind for kind, _value in keys), columns, limit)
+        return []
+    kinds = tuple(kind for kind, _value in keys)
+    statement = _statement(connection.vendor, source.object_type, kinds, columns, limit)
     values = {_KEY_MARKER.format(index): value for index, (_kind, value) in enumerate(keys)}
-    params = [
-        (exclude_id or 0)
-        if param == _EXCLUDED_MARKER
-        else values.get(param, param)
-        if isinstance(param, str)
-        else param
-        for param in statement.params
-    ]
+    params = [_filled(param, values, exclude_id) for param in statement.params]
     with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         fetched = cursor.fetchall()
     compiler = statement.query.get_compiler(connection=connection)
     converters = compiler.get_converters(statement.fields)
-    rows = compiler.apply_converters(fetched, converters) if converters else fetched
-    found: dict[int, dict[str, Any]] = {}
-    for row in rows:
-        record = dict(zip(statement.names, row, strict=True))
-        found[record["id"]] = record
+    # The first column says which key a row was found by; the converters apply to the rest.
+    rows = [row[1:] for row in fetched]
+    if converters:
+        rows = list(compiler.apply_converters(rows, converters))
+    found: list[list[dict[str, Any]]] = [[] for _key in keys]
+    for (index, *_rest), row in zip(fetched, rows, strict=True):
+        found[index].append(dict(zip(columns, row, strict=True)))
     return found
+
+
+def _filled(param: Any, values: dict[str, str], exclude_id: int | None) -> Any:
+    if isinstance(param, str):
+        return values.get(param, param)
+    return (exclude_id or 0) if param == _EXCLUDED_MARKER else param
 
 
 @lru_cache(maxsize=512)
@@ -72,6 +111,7 @@ def _statement(
 ) -> _Statement:
     """The lookup statement of one shape: `vendor` is part of the key, as the SQL differs by database."""
     source = source_of(object_type)
+    quote = connection.ops.quote_name
     parts: list[str] = []
     params: list[Any] = []
     first: Any = None
@@ -87,10 +127,11 @@ def _statement(
         )
         compiler = queryset.query.get_compiler(connection=connection)
         sql, part_params = compiler.as_sql()
+        alias = quote(f"key{index}")
         # The SQL is Django's own compilation of the queryset; only its values are parameters.
-        parts.append(f"SELECT * FROM ({sql}) AS {connection.ops.quote_name(f'key{index}')}")  # noqa: S608
+        parts.append(f"SELECT {index} AS {quote('key_index')}, {alias}.* FROM ({sql}) AS {alias}")  # noqa: S608
         params += part_params
         if first is None:
             first = (queryset.query, tuple(select[0] for select in compiler.select[: compiler.col_count]))
     query, fields = first
-    return _Statement(sql=" UNION ALL ".join(parts), params=tuple(params), names=columns, fields=fields, query=query)
+    return _Statement(sql=" UNION ALL ".join(parts), params=tuple(params), fields=fields, query=query)

@@ -265,6 +265,22 @@ def score(a: Record | dict[str, Any], b: Record | dict[str, Any], min_score: int
 
 def compare(a: Features, b: Features, min_score: int = 0) -> tuple[int, list[str]]:
     """`score` of two records' features (for comparing one record with many)."""
+    total, found = tally(a, b)
+    return total, rendered(found) if total >= min_score else []
+
+
+# What made a score: (reason code, the values the reason names), rendered only for shown pairs.
+Tally = list[tuple[str, dict[str, str]]]
+
+
+def rendered(found: Tally) -> list[str]:
+    """The reasons of a tally, as `Reason`s in the active language."""
+    return [Reason.of(code, **values) for code, values in found]
+
+
+def tally(a: Features, b: Features) -> tuple[int, Tally]:
+    """The score (0–100) of two records' features and what made it, no reason rendered yet: a lookup
+    scores dozens of rows per record and shows the best few."""
     points = 0
     found: list[tuple[str, dict[str, str]]] = []
 
@@ -302,5 +318,4 @@ def compare(a: Features, b: Features, min_score: int = 0) -> tuple[int, list[str
         add(SAME_CUSTOMER, "same_customer")
     if a.address and a.address == b.address:
         add(SAME_ADDRESS, "same_address")
-    total = max(0, min(100, points))
-    return total, [Reason.of(code, **values) for code, values in found] if total >= min_score else []
+    return max(0, min(100, points)), found

@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from conftest import Org
-from crm.customers.duplicates.lookup import duplicate_candidates
+from crm.customers.duplicates import prepared
+from crm.customers.duplicates.lookup import duplicate_candidates, duplicate_candidates_many
 from crm.customers.models import Contact, Customer
 from crm.customers.services import customer_update
 from crm.customers.tests.factories import a_contact, a_customer
@@ -170,3 +171,23 @@ def test_each_check_reads_its_own_values_from_the_statement_kept_for_its_shape(o
     assert [(candidate.record_id, candidate.owner_since) for candidate in found_one] == [(one.pk, one.created_at)]
     assert [candidate.record_id for candidate in found_two] == [two.pk]
     assert found_two_again == []
+
+
+def test_many_records_find_what_each_finds_alone_across_statements(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
+    # given seven customers of one company name, each with its own phone, and a key limit of four a
+    # statement (seven phones: a statement of four and one of three padded to four)
+    monkeypatch.setattr(prepared, "KEYS_PER_STATEMENT", 4)
+    for number in range(7):
+        a_customer(org.rep_a1, name=f"星河数据科技有限公司{number}", phone=f"1381234567{number}")
+    probes = [{"name": f"星河数据科技{number}", "phone": f"1381234567{number}"} for number in range(7)] + [
+        {"name": "未见过的公司", "phone": "13900000000"}
+    ]
+    rep = org.actor(org.rep_a1)
+
+    # when they are checked together and one by one
+    together = duplicate_candidates_many(viewer=rep, values=probes, object_type="customers")
+    alone = [duplicate_candidates(viewer=rep, values=probe, object_type="customers") for probe in probes]
+
+    # then both find the same candidates for every record, and the last one nothing
+    assert together == alone
+    assert [len(found) for found in together] == [1, 1, 1, 1, 1, 1, 1, 0]
