@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from typing import Any
 
@@ -64,3 +65,16 @@ def test_serve_takes_the_keep_alive_from_the_environment(
     call_command("serve", "--no-worker")
     # then gunicorn gets that value
     assert recorded.seen["keepalive"] == 75
+
+
+def test_each_worker_freezes_what_loading_the_app_made(recorded: type[_Recorder]) -> None:
+    # given the server's options
+    call_command("serve", "--no-worker", "--port", "18291")
+    hook = recorded.seen["post_worker_init"]
+    try:
+        # when gunicorn calls the hook in a worker that has loaded the app
+        hook(object())
+        # then the objects that exist by then are out of the collector's passes
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import os
 import signal
 import sys
@@ -26,6 +27,17 @@ class _Gunicorn(BaseApplication):
         from config.wsgi import application
 
         return application
+
+
+def freeze_startup_objects(worker: Any) -> None:
+    """gunicorn's `post_worker_init`: keep what the loaded app made out of the collector's full passes.
+
+    A worker holds some 400,000 objects once Django, the apps and their tables are loaded, and a full
+    collection walks them all (about 170 ms): often enough to be the slowest one request in a hundred.
+    Frozen, they are never collected (they live as long as the process anyway); the passes walk only
+    what requests make.
+    """
+    gc.freeze()
 
 
 def default_workers() -> int:
@@ -71,6 +83,7 @@ class Command(BaseCommand):
                 "accesslog": "-" if os.environ.get("CRM_ACCESS_LOG") else None,
                 "errorlog": "-",
                 "loglevel": "warning",
+                "post_worker_init": freeze_startup_objects,
             }
         ).run()
 
