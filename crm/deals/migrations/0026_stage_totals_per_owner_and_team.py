@@ -8,37 +8,29 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def _cents(schema_editor: Any) -> str:
+def _insert_sums(apps: Any, schema_editor: Any, *, keys: list[str], selected: list[str]) -> None:
+    """One INSERT … SELECT of the live deals' count, whole cents and cents times probability per key."""
+    Deal = apps.get_model("deals", "Deal")
+    StageTotals = apps.get_model("deals", "StageTotals")
+    quote = schema_editor.connection.ops.quote_name
     # SQLite: whole cents as exact integers, not summed floats.
     sqlite = schema_editor.connection.vendor == "sqlite"
-    return "CAST(ROUND(amount * 100) AS INTEGER)" if sqlite else "(amount * 100)"
+    cents = "CAST(ROUND(amount * 100) AS INTEGER)" if sqlite else "(amount * 100)"
+    schema_editor.execute(
+        f"INSERT INTO {quote(StageTotals._meta.db_table)} "  # noqa: S608  (table and column names are ours)
+        f"({', '.join(keys)}, deal_count, amount_cents, weighted_cent_percent) "
+        f"SELECT {', '.join(selected)}, COUNT(*), SUM({cents}), SUM({cents} * probability) "
+        f"FROM {quote(Deal._meta.db_table)} WHERE deleted_at IS NULL GROUP BY {', '.join(selected)}"
+    )
 
 
 def fill(apps: Any, schema_editor: Any) -> None:
-    Deal = apps.get_model("deals", "Deal")
-    StageTotals = apps.get_model("deals", "StageTotals")
-    quote = schema_editor.connection.ops.quote_name
-    cents = _cents(schema_editor)
-    schema_editor.execute(
-        f"INSERT INTO {quote(StageTotals._meta.db_table)} "  # noqa: S608  (table names are ours)
-        "(stage_id, owner_id, team_id, deal_count, amount_cents, weighted_cent_percent) "
-        f"SELECT stage_id, owner_id, COALESCE(team_id, 0), COUNT(*), SUM({cents}), SUM({cents} * probability) "
-        f"FROM {quote(Deal._meta.db_table)} WHERE deleted_at IS NULL "
-        "GROUP BY stage_id, owner_id, COALESCE(team_id, 0)"
-    )
+    keys = ["stage_id", "owner_id", "team_id"]
+    _insert_sums(apps, schema_editor, keys=keys, selected=["stage_id", "owner_id", "COALESCE(team_id, 0)"])
 
 
 def fill_per_stage(apps: Any, schema_editor: Any) -> None:
-    Deal = apps.get_model("deals", "Deal")
-    StageTotals = apps.get_model("deals", "StageTotals")
-    quote = schema_editor.connection.ops.quote_name
-    cents = _cents(schema_editor)
-    schema_editor.execute(
-        f"INSERT INTO {quote(StageTotals._meta.db_table)} "  # noqa: S608  (table names are ours)
-        "(stage_id, deal_count, amount_cents, weighted_cent_percent) "
-        f"SELECT stage_id, COUNT(*), SUM({cents}), SUM({cents} * probability) "
-        f"FROM {quote(Deal._meta.db_table)} WHERE deleted_at IS NULL GROUP BY stage_id"
-    )
+    _insert_sums(apps, schema_editor, keys=["stage_id"], selected=["stage_id"])
 
 
 class Migration(migrations.Migration):
