@@ -77,10 +77,11 @@ def _on_contracts[M: Model](viewer: Actor, rows: QuerySet[M], conditions: Q, *, 
     With many such contracts (every one for a director, a rep's thousands, a big team) each row's
     contract is checked by its primary key while the list walks its date index: a page fills after a
     few hundred rows. With few (one customer's, a small team's) their rows are gathered through the
-    contract index and sorted; the walk would read most of the list to find them. `few`: the conditions
-    name one customer or contract, so there is nothing to count. Either way the
+    contract index and sorted; the walk would read most of the list to find them. Either way the
     contract conditions stay inside a subquery: written on the join, they made SQLite first build a
     Bloom filter of the whole contracts table (30 ms per page at 200,000 contracts).
+
+    `few`: the conditions name one customer or contract, so there is nothing to count.
     """
     wanted = contract_visibility_q(viewer) & conditions
     contracts = Contract.objects.filter(wanted)
@@ -331,8 +332,7 @@ def instalment_list(*, viewer: Actor, filters: InstalmentFilters) -> QuerySet[In
         instalments = instalments.filter(due_on__gte=filters.due_from)
     if filters.due_to:
         instalments = instalments.filter(due_on__lte=filters.due_to)
-    few = bool(filters.customer_id or filters.contract_id)
-    instalments = _on_contracts(viewer, instalments, conditions, few=few)
+    instalments = _on_contracts(viewer, instalments, conditions, few=bool(filters.customer_id or filters.contract_id))
     # The contract's customer and owner come in two small queries of their own: joined here, they
     # make SQLite start from the contracts and sort every instalment instead of walking the due-date
     # index and stopping after a page.
