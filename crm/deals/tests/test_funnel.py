@@ -295,7 +295,7 @@ def test_the_page_shows_the_funnel_with_a_fixed_number_of_queries(
     client.get(f"/deals/funnel/?{_query(built)}")
 
     # when the page is requested
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         response = client.get(f"/deals/funnel/?{_query(built)}")
 
     # then it shows every step with its figures, the bars and the definitions
@@ -311,7 +311,7 @@ def test_the_page_shows_the_funnel_with_a_fixed_number_of_queries(
     # and twenty more deals cost no more queries
     for number in range(20):
         a_deal(org.rep_a2, customer=a_customer(org.rep_a2), name=f"追加项目{number}", pipeline_id=built.pipeline.pk)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(9):
         client.get(f"/deals/funnel/?{_query(built, created_to=timezone.localdate().isoformat())}")
 
 
@@ -322,7 +322,7 @@ def test_the_team_filter_adds_a_fixed_number_of_queries(org: Org, built: Built) 
     with CaptureQueriesContext(connection) as captured:
         response = client.get(f"/deals/funnel/?{_query(built, team=org.east.pk)}")
     assert response.status_code == 200
-    assert len(captured) == 11  # the team subtree is one query
+    assert len(captured) == 10  # the team subtree is one query
 
 
 def test_the_page_says_when_no_deal_was_created_in_the_period(org: Org, built: Built) -> None:
@@ -369,7 +369,7 @@ def test_the_api_returns_the_same_figures_with_a_fixed_number_of_queries(
     client.get(url)
 
     # when the funnel is requested
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = client.get(url)
 
     # then the figures are the page's

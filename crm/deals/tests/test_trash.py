@@ -70,7 +70,7 @@ def test_the_recycle_bin_costs_the_same_queries_however_many_deals_are_deleted(
     client = login(org.director)
     deleted_deal(org, "第一个商机")
     client.get("/trash/")
-    with django_assert_num_queries(7) as few:
+    with django_assert_num_queries(6) as few:
         client.get("/trash/")
     for number in range(10):
         deal = a_deal(org.rep_a2, name=f"已删商机{number}")

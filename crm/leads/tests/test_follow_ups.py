@@ -256,5 +256,5 @@ def test_the_source_lead_panel_costs_the_same_queries_for_many_follow_ups(
     customer_id = lead_convert(actor=org.actor(org.rep_a1), lead_id=lead.pk).converted_customer_id
     client = signed_in(org.rep_a1)
 
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(f"/leads/for-customer/{customer_id}/")
