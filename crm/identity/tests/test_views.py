@@ -1,5 +1,8 @@
 from django.conf import settings
-from django.test import Client
+from django.contrib.auth import get_user
+from django.db import connection
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from conftest import PASSWORD, Org
 from crm.audit.models import AuditEntry, Verb
@@ -155,3 +158,35 @@ def test_creating_a_token_shows_the_secret_once(org: Org) -> None:
     assert secret.startswith("crm_")
     assert secret in created.content.decode()
     assert secret not in listed.content.decode()
+
+
+def test_a_signed_in_request_reads_the_users_role_and_team_without_more_queries(org: Org) -> None:
+    # given a rep with a role and a team, signed in
+    client = Client()
+    client.force_login(org.rep_a1)
+    request = RequestFactory().get("/")
+    request.session = client.session
+
+    # when the request's user is loaded and its role and team are read
+    with CaptureQueriesContext(connection) as captured:
+        user = get_user(request)
+        role_code, team_name = user.role.code, user.team.name  # type: ignore[union-attr]
+
+    # then it is that user, and the session and the user (with role and team) cost two queries
+    assert user.pk == org.rep_a1.pk
+    assert (role_code, team_name) == (org.rep_a1.role.code, org.rep_a1.team.name)  # type: ignore[union-attr]
+    assert len(captured) == 2
+
+
+def test_a_deactivated_users_session_signs_nobody_in(org: Org) -> None:
+    # given a rep signed in, then deactivated by an administrator
+    client = Client()
+    client.force_login(org.rep_a1)
+    User.objects.filter(pk=org.rep_a1.pk).update(is_active=False)
+
+    # when the rep opens the customer list with the old session
+    response = client.get("/customers/")
+
+    # then they are sent to sign in
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
