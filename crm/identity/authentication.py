@@ -34,5 +34,8 @@ class UsernameOrEmailBackend(ModelBackend):
     def get_user(self, user_id: Any) -> User | None:
         """The session's user with its role and team: nearly every page asks the role what the user may see,
         so loading it in the same query saves one query per request (as the API's token lookup does)."""
-        user = User._default_manager.select_related("role", "team").filter(pk=user_id).first()
-        return user if user is not None and self.user_can_authenticate(user) else None
+        try:
+            user = User._default_manager.select_related("role", "team").get(pk=user_id)
+        except User.DoesNotExist:
+            return None
+        return user if self.user_can_authenticate(user) else None

@@ -159,7 +159,8 @@ def _candidates(
     missing = {row["owner_id"] for best in best_per_probe for _p, _r, _t, row in best} - owner_names.keys()
     if missing:
         owner_names.update(
-            (user.pk, str(user)) for user in User.objects.filter(pk__in=missing).only("pk", "full_name", "username")
+            (user.pk, str(user))
+            for user in User.objects.filter(pk__in=missing).only("pk", "full_name", "username").order_by()
         )
     results = []
     for best in best_per_probe:
