@@ -17,13 +17,13 @@ class Sample:
     machine_busy: float  # CPU seconds all cores spent not idle since boot
     server: float  # the server's process group, without the background worker
     worker: float  # the background worker beside the server
-    postgresql: float  # every PostgreSQL server process (other people's databases too)
+    postgresql: float  # every PostgreSQL server process and the ended backends (other people's databases too)
     children: float  # processes this runner started and has reaped (locust, once it has ended)
 
 
 def _group_cpu(pgid: int) -> tuple[float, float, float]:
     """(web server, background worker, PostgreSQL) CPU seconds: the first two of the processes alive in
-    process group `pgid`, the last of every process named postgres."""
+    process group `pgid`, the last of every process named postgres and the children they have reaped."""
     server = worker = postgresql = 0.0
     for entry in _PROC.iterdir():
         if not entry.name.isdigit():
@@ -37,7 +37,9 @@ def _group_cpu(pgid: int) -> tuple[float, float, float]:
         fields = stat[stat.rindex(")") + 2 :].split()
         seconds = (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
         if stat[stat.index("(") + 1 : stat.rindex(")")] == "postgres":
-            postgresql += seconds
+            # A connection's backend ends when the app closes the connection (after CONN_MAX_AGE), taking its
+            # seconds with it; the postmaster that reaped it keeps them as its children's time (cutime + cstime).
+            postgresql += seconds + (int(fields[13]) + int(fields[14])) / _TICKS
         if int(fields[2]) != pgid:
             continue
         if b"crm.cli\x00worker" in command:
