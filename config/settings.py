@@ -110,10 +110,6 @@ def _database(url: str) -> dict[str, Any]:
         # server's default 4 MB such a grouping spills to disk and takes half as long again. This is per
         # sort or hash of a running query, per connection; an `options` in DATABASE_URL replaces it.
         config.setdefault("OPTIONS", {}).setdefault("options", "-c work_mem=64MB")
-        # Django's queries are sent with their values in the SQL and never prepared; the few hot statements
-        # that ask for it (`crm.core.prepared_statements`) are. A threshold no statement reaches by repetition
-        # keeps it that way: psycopg prepares nothing at all while the threshold is None.
-        config["OPTIONS"].setdefault("prepare_threshold", 2**31 - 1)
     return config
 
 

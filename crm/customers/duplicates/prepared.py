@@ -4,8 +4,7 @@ The live check runs on every pause in typing, and its half-dozen indexed lookups
 millisecond in the database; building and compiling the same querysets again for each keystroke cost
 several times that. A lookup's SQL depends only on the source and the kinds of keys looked up (a
 phone and a name, say), so it is compiled once per shape with marker values and kept; each call then
-puts its own values where the markers were, and on PostgreSQL the statement is prepared on the
-server once per connection (`crm.core.prepared_statements`). Each key keeps its own limit of newest rows inside the
+puts its own values where the markers were. Each key keeps its own limit of newest rows inside the
 statement (`… UNION ALL …` of one subquery per key), so a common company name never crowds out a
 phone match, and the database reads no more than that limit of rows for any key: an import's keys go
 in the same way, a few hundred per statement, where numbering every row of each key in SQL had read
@@ -24,7 +23,6 @@ from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import Expression
 
-from crm.core.prepared_statements import prepared_cursor
 from crm.customers.duplicates.keys import key_equals
 from crm.customers.duplicates.sources import Key, Source, source_of
 
@@ -86,7 +84,7 @@ def _rows_per_key(
     statement = _statement(connection.vendor, source.object_type, kinds, columns, limit)
     values = {_KEY_MARKER.format(index): value for index, (_kind, value) in enumerate(keys)}
     params = [_filled(param, values, exclude_id) for param in statement.params]
-    with prepared_cursor() as cursor:
+    with connection.cursor() as cursor:
         cursor.execute(statement.sql, params)
         fetched = cursor.fetchall()
     compiler = statement.query.get_compiler(connection=connection)
