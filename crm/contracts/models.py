@@ -83,6 +83,8 @@ class Contract(SoftDeleteModel, VersionedModel, TimeStampedModel):
             models.Index(fields=["ends_on", "id"], name="contract_ends_on"),
             models.Index(fields=["signed_on", "id"], name="contract_signed_on"),
             models.Index(fields=["-amount", "-id"], name="contract_amount"),
+            # A rep's own contracts by amount: without it SQLite sorted all of the rep's contracts per page.
+            models.Index(fields=["owner", "-amount", "-id"], name="contract_owner_amount"),
             models.Index(fields=["deal"], condition=Q(deal__isnull=False), name="contract_deal"),
             # Covers the receivables report: grouped by owner, team or customer, the signed contracts' sums
             # come from the index alone, without reading the wide contract rows.
