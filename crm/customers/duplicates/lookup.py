@@ -82,7 +82,7 @@ def duplicate_candidates(
             limit=PER_KEY_LIMIT,
             exclude_id=exclude_id if source.object_type == object_type else None,
         )
-        found += _scored(probe_features, source, rows.values(), min_score, {})
+        found += _scored(probe_features, source, rows.values(), min_score)
     return _candidates(viewer, [found], {})[0]
 
 
@@ -97,24 +97,64 @@ def duplicate_candidates_many(
 
     The same keys, scores and masking as for one record, but the distinct keys of a chunk of records
     are looked up together, a few hundred keys per statement, instead of a statement per record.
+    A key is looked up once per call: the rows it found, with their features, serve every later
+    chunk that has it too (a file's rows share company and person names chunk after chunk).
     """
     results: list[list[Candidate]] = []
     owner_names: dict[int, str] = {}
     probe_source = source_of(object_type)
+    found_by_key: dict[str, _KeyRows] = {name: _KeyRows(source) for name, source in SOURCES.items()}
     for start in range(0, len(values), BATCH):
         probes = [probe_source.record(item) for item in values[start : start + BATCH]]
         probe_features = [features(probe) for probe in probes]
         found: list[list[_Found]] = [[] for _probe in probes]
         for source in SOURCES.values():
             probe_keys = [source.keys(probe) for probe in probes]
-            by_key = _rows_by_key(source, {key for keys in probe_keys for key in keys})
-            # A row found by a common key is compared with many probes: its features are worked out once.
-            known: dict[int, Features] = {}
+            by_key = found_by_key[source.object_type]
+            by_key.fetch({key for keys in probe_keys for key in keys})
             for index, keys in enumerate(probe_keys):
-                rows = {row["id"]: row for key in keys for row in by_key.get(key, ())}
-                found[index] += _scored(probe_features[index], source, rows.values(), min_score, known)
+                found[index] += _scored_known(probe_features[index], source, by_key.rows_of(keys), min_score)
         results += _candidates(viewer, found, owner_names)
+        for by_key in found_by_key.values():
+            by_key.bound()
     return results
+
+
+class _KeyRows:
+    """The rows found per key of one source, with their features, for the length of one import's check."""
+
+    # Rows kept between chunks; beyond it (a huge file of all-different names) the kept rows are let go.
+    MAX_ROWS = 400_000
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.by_key: dict[Key, list[tuple[dict[str, Any], Features]]] = {}
+        # A row found by several keys is read and featured once.
+        self.by_id: dict[int, tuple[dict[str, Any], Features]] = {}
+
+    def fetch(self, keys: set[Key]) -> None:
+        missing = keys - self.by_key.keys()
+        if not missing:
+            return
+        for key, rows in _rows_by_key(self.source, missing).items():
+            entries = []
+            for row in rows:
+                entry = self.by_id.get(row["id"])
+                if entry is None:
+                    entry = self.by_id[row["id"]] = (row, features(self.source.record(row)))
+                entries.append(entry)
+            self.by_key[key] = entries
+
+    def rows_of(self, keys: list[Key]) -> Iterable[tuple[dict[str, Any], Features]]:
+        """The rows of `keys`, each once."""
+        if len(keys) == 1:
+            return self.by_key[keys[0]]
+        return {entry[0]["id"]: entry for key in keys for entry in self.by_key[key]}.values()
+
+    def bound(self) -> None:
+        if len(self.by_id) > self.MAX_ROWS:
+            self.by_key.clear()
+            self.by_id.clear()
 
 
 def _rows_by_key(source: Source, keys: set[Key]) -> dict[Key, list[dict[str, Any]]]:
@@ -129,19 +169,17 @@ _Found = tuple[int, Tally, str, dict[str, Any]]
 _EXTRA_COLUMNS = ("owner_id", "team_id", "created_at")
 
 
-def _scored(
-    probe: Features,
-    source: Source,
-    rows: Iterable[dict[str, Any]],
-    min_score: int,
-    known: dict[int, Features],
+def _scored(probe: Features, source: Source, rows: Iterable[dict[str, Any]], min_score: int) -> list[_Found]:
+    """The rows that score at least `min_score` against the probe."""
+    return _scored_known(probe, source, ((row, features(source.record(row))) for row in rows), min_score)
+
+
+def _scored_known(
+    probe: Features, source: Source, rows: Iterable[tuple[dict[str, Any], Features]], min_score: int
 ) -> list[_Found]:
-    """The rows that score at least `min_score` against the probe; `known` caches rows' features by id."""
+    """`_scored` of rows whose features are worked out already."""
     found = []
-    for row in rows:
-        row_features = known.get(row["id"])
-        if row_features is None:
-            row_features = known[row["id"]] = features(source.record(row))
+    for row, row_features in rows:
         points, made_of = tally(probe, row_features)
         if points >= min_score:
             found.append((points, made_of, source.object_type, row))

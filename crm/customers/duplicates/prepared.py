@@ -20,10 +20,11 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import F, Q, Window
 from django.db.models.expressions import Expression
+from django.db.models.functions import RowNumber
 
-from crm.customers.duplicates.keys import key_equals
+from crm.customers.duplicates.keys import key_equals, key_in
 from crm.customers.duplicates.sources import Key, Source, source_of
 
 # Keys per statement when many are looked up at once (SQLite allows 500 parts in a compound SELECT).
@@ -32,6 +33,9 @@ KEYS_PER_STATEMENT = 256
 # key or id looks like them (key values are normalised text, ids are positive).
 _KEY_MARKER = "\x00duplicate-key-{}\x00"
 _EXCLUDED_MARKER = -7_364_019_285
+# Key kinds that hundreds of rows share (a common company or person name): looked up one limited
+# subquery per key, so that the database reads no more than the limit of rows for any of them.
+SHARED_KINDS = frozenset({"name"})
 
 
 @dataclass(frozen=True)
@@ -54,21 +58,53 @@ def rows_per_key(
 ) -> list[list[dict[str, Any]]]:
     """For each of many keys, in order, the newest `limit` live rows of `source` as dicts of `columns`.
 
-    Keys of one kind go together, up to KEYS_PER_STATEMENT a statement; a shorter last group is padded
-    with its own last key to a power of two, so a handful of shapes serves any number of keys.
+    Name keys go together, up to KEYS_PER_STATEMENT a statement of one limited subquery each; a
+    shorter last group is padded with its own last key to a power of two, so a handful of shapes serves
+    any number of keys. The other kinds (phone, e-mail, credit code) go in as one list per column.
     """
     found: list[list[dict[str, Any]]] = [[] for _key in keys]
     positions_by_kind: dict[str, list[int]] = defaultdict(list)
     for position, (kind, _value) in enumerate(keys):
         positions_by_kind[kind].append(position)
-    for positions in positions_by_kind.values():
+    for kind, positions in positions_by_kind.items():
         for start in range(0, len(positions), KEYS_PER_STATEMENT):
             chunk = positions[start : start + KEYS_PER_STATEMENT]
+            if kind not in SHARED_KINDS:
+                by_value = _rows_in(source, kind, [keys[position][1] for position in chunk], columns, limit)
+                for position in chunk:
+                    found[position] = by_value.get(keys[position][1], [])
+                continue
             padded = chunk + [chunk[-1]] * (_shape_size(len(chunk)) - len(chunk))
             rows = _rows_per_key(source, [keys[position] for position in padded], columns, limit, None)
             for position, matched in zip(chunk, rows, strict=False):  # the padding's repeats are dropped
                 found[position] = matched
     return found
+
+
+def _rows_in(
+    source: Source, kind: str, values: list[str], columns: tuple[str, ...], limit: int
+) -> dict[str, list[dict[str, Any]]]:
+    """The newest `limit` live rows per value of a key kind that few rows share, by value.
+
+    One statement per column, the values as one list: a subquery per value (as for names) costs a
+    sort each, and here almost every value finds nothing. The limit still holds per value and
+    column (a placeholder phone can be on thousands of rows), and the newest of both columns are kept.
+    """
+    found: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+    for column in source.columns_of(kind):
+        # The key's column is one of the compared columns; selected twice it would confuse the window query.
+        selected = columns if column in columns else (*columns, column)
+        rows = (
+            source.model._default_manager.filter(key_in(column, values))
+            .annotate(key_rank=Window(RowNumber(), partition_by=F(column), order_by=F("id").desc()))
+            .filter(key_rank__lte=limit)
+            .order_by()
+            .values(*selected)
+        )
+        for row in rows:
+            matched = row[column] if column in columns else row.pop(column)
+            found[matched][row["id"]] = row
+    return {value: sorted(by_id.values(), key=lambda row: -row["id"])[:limit] for value, by_id in found.items()}
 
 
 def _shape_size(count: int) -> int:
@@ -110,28 +146,37 @@ def _statement(
     vendor: str, object_type: str, kinds: tuple[str, ...], columns: tuple[str, ...], limit: int
 ) -> _Statement:
     """The lookup statement of one shape: `vendor` is part of the key, as the SQL differs by database."""
-    source = source_of(object_type)
     quote = connection.ops.quote_name
     parts: list[str] = []
     params: list[Any] = []
-    first: Any = None
     for index, kind in enumerate(kinds):
-        condition = Q()
-        for column in source.columns_of(kind):
-            condition |= key_equals(column, _KEY_MARKER.format(index))
-        queryset = (
-            source.model._default_manager.filter(condition)
-            .exclude(pk=_EXCLUDED_MARKER)
-            .order_by("-id")
-            .values(*columns)[:limit]
-        )
-        compiler = queryset.query.get_compiler(connection=connection)
-        sql, part_params = compiler.as_sql()
+        part = _part(vendor, object_type, kind, columns, limit)
         alias = quote(f"key{index}")
         # The SQL is Django's own compilation of the queryset; only its values are parameters.
-        parts.append(f"SELECT {index} AS {quote('key_index')}, {alias}.* FROM ({sql}) AS {alias}")  # noqa: S608
-        params += part_params
-        if first is None:
-            first = (queryset.query, tuple(select[0] for select in compiler.select[: compiler.col_count]))
-    query, fields = first
-    return _Statement(sql=" UNION ALL ".join(parts), params=tuple(params), fields=fields, query=query)
+        parts.append(f"SELECT {index} AS {quote('key_index')}, {alias}.* FROM ({part.sql}) AS {alias}")  # noqa: S608
+        marker = _KEY_MARKER.format(index)
+        params += [marker if param == _PART_MARKER else param for param in part.params]
+    first = _part(vendor, object_type, kinds[0], columns, limit)
+    return _Statement(sql=" UNION ALL ".join(parts), params=tuple(params), fields=first.fields, query=first.query)
+
+
+_PART_MARKER = _KEY_MARKER.format("")
+
+
+@lru_cache(maxsize=64)
+def _part(vendor: str, object_type: str, kind: str, columns: tuple[str, ...], limit: int) -> _Statement:
+    """One key's limited subquery, compiled once per kind: a statement repeats it for each of its keys."""
+    source = source_of(object_type)
+    condition = Q()
+    for column in source.columns_of(kind):
+        condition |= key_equals(column, _PART_MARKER)
+    queryset = (
+        source.model._default_manager.filter(condition)
+        .exclude(pk=_EXCLUDED_MARKER)
+        .order_by("-id")
+        .values(*columns)[:limit]
+    )
+    compiler = queryset.query.get_compiler(connection=connection)
+    sql, params = compiler.as_sql()
+    fields = tuple(select[0] for select in compiler.select[: compiler.col_count])
+    return _Statement(sql=sql, params=tuple(params), fields=fields, query=queryset.query)

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from conftest import Org
-from crm.customers.duplicates import prepared
+from crm.customers.duplicates import lookup, prepared, sources
 from crm.customers.duplicates.lookup import duplicate_candidates, duplicate_candidates_many
 from crm.customers.models import Contact, Customer
 from crm.customers.services import customer_update
@@ -191,3 +191,41 @@ def test_many_records_find_what_each_finds_alone_across_statements(org: Org, mon
     # then both find the same candidates for every record, and the last one nothing
     assert together == alone
     assert [len(found) for found in together] == [1, 1, 1, 1, 1, 1, 1, 0]
+
+
+def test_a_phone_on_more_rows_than_the_limit_keeps_the_newest_across_both_columns(org: Org) -> None:
+    # given a phone in the mobile column of three contacts, then in the phone column of two newer ones
+    older = [a_contact(org.rep_a1, name=f"甲{number}", mobile="13812345678") for number in range(3)]
+    newer = [a_contact(org.rep_a1, name=f"乙{number}", phone="13812345678") for number in range(2)]
+    source = sources.source_of("contacts")
+
+    # when many keys are looked up together with a limit of three rows a key
+    found = prepared.rows_per_key(
+        source, [("phone", "+8613812345678"), ("phone", "+8613900000000")], ("id", "name"), limit=3
+    )
+
+    # then the phone keeps its newest three over both columns, newest first, and the unknown one nothing
+    assert [row["id"] for row in found[0]] == [newer[1].pk, newer[0].pk, older[2].pk]
+    assert found[1] == []
+
+
+def test_a_name_key_is_looked_up_once_for_all_the_chunks_of_an_import(
+    org: Org, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # given customers of one company name, and chunks of two records
+    monkeypatch.setattr(lookup, "BATCH", 2)
+    for number in range(3):
+        a_customer(org.rep_a1, name="星河数据科技有限公司", external_id=f"X-{number}")
+    probes = [{"name": "星河数据科技", "phone": f"1390000000{number}"} for number in range(6)]
+    rep = org.actor(org.rep_a1)
+
+    # when six records with that name are checked together
+    with CaptureQueriesContext(connection) as queries:
+        together = duplicate_candidates_many(viewer=rep, values=probes, object_type="customers")
+
+    # then each finds what it finds alone, and the name was looked up in the first chunk only
+    assert together == [duplicate_candidates(viewer=rep, values=probe, object_type="customers") for probe in probes]
+    assert [len(found) for found in together] == [3] * 6
+    name_lookups = [query for query in queries.captured_queries if "name_key" in query["sql"]]
+    # (customers and leads: a customer has no person name to look contacts up by)
+    assert len(name_lookups) == len(sources.SOURCES) - 1
