@@ -11,15 +11,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from crm.access.visibility import can_see
+from crm.access.visibility import Scope, scope_of
 from crm.core.actors import Actor
+from crm.core.two_processes import in_two_processes
 from crm.customers.duplicates.prepared import key_rows, rows_per_key
-from crm.customers.duplicates.scoring import Features, Tally, features, rendered, tally
+from crm.customers.duplicates.scoring import Features, Reason, Tally, features, rendered, tally
 from crm.customers.duplicates.sources import SOURCES, Key, Source, source_of
 from crm.identity.models import User
 
@@ -27,7 +29,7 @@ PER_KEY_LIMIT = 50
 MIN_SCORE = 30
 MAX_CANDIDATES = 10
 # Records checked together by `duplicate_candidates_many` (their distinct keys are looked up together).
-BATCH = 2000
+BATCH = 10_000
 
 
 @dataclass(frozen=True)
@@ -104,20 +106,53 @@ def duplicate_candidates_many(
     owner_names: dict[int, str] = {}
     probe_source = source_of(object_type)
     found_by_key: dict[str, _KeyRows] = {name: _KeyRows(source) for name, source in SOURCES.items()}
+    scope = scope_of(viewer)
     for start in range(0, len(values), BATCH):
         probes = [probe_source.record(item) for item in values[start : start + BATCH]]
         probe_features = [features(probe) for probe in probes]
-        found: list[list[_Found]] = [[] for _probe in probes]
-        for source in SOURCES.values():
-            probe_keys = [source.keys(probe) for probe in probes]
-            by_key = found_by_key[source.object_type]
-            by_key.fetch({key for keys in probe_keys for key in keys})
-            for index, keys in enumerate(probe_keys):
-                found[index] += _scored_known(probe_features[index], source, by_key.rows_of(keys), min_score)
-        results += _candidates(viewer, found, owner_names)
+        probe_keys: dict[str, list[list[Key]]] = {}
+        for name, source in SOURCES.items():
+            probe_keys[name] = [source.keys(probe) for probe in probes]
+            found_by_key[name].fetch({key for keys in probe_keys[name] for key in keys})
+        _load_owner_names(
+            {row["owner_id"] for by_key in found_by_key.values() for row in by_key.new_rows()}, owner_names
+        )
+
+        score = partial(
+            _score_chunk,
+            probe_features=probe_features,
+            probe_keys=probe_keys,
+            found_by_key=found_by_key,
+            scope=scope,
+            owner_names=owner_names,
+            min_score=min_score,
+        )
+        # Scoring is pure Python: on a machine with two cores, a child process scores half the chunk.
+        results += in_two_processes(len(probes), score)
         for by_key in found_by_key.values():
             by_key.bound()
     return results
+
+
+def _score_chunk(
+    indexes: range,
+    *,
+    probe_features: list[Features],
+    probe_keys: dict[str, list[list[Key]]],
+    found_by_key: dict[str, _KeyRows],
+    scope: Scope,
+    owner_names: dict[int, str],
+    min_score: int,
+) -> list[list[Candidate]]:
+    """The candidates of the probes at `indexes`; reads nothing from the database (all is loaded before)."""
+    found_per_probe = []
+    for index in indexes:
+        found: list[_Found] = []
+        for name, source in SOURCES.items():
+            rows = found_by_key[name].rows_of(probe_keys[name][index])
+            found += _scored_known(probe_features[index], source, rows, min_score)
+        found_per_probe.append(found)
+    return _as_candidates(scope, _best(found_per_probe), owner_names)
 
 
 class _KeyRows:
@@ -131,8 +166,10 @@ class _KeyRows:
         self.by_key: dict[Key, list[tuple[dict[str, Any], Features]]] = {}
         # A row found by several keys is read and featured once.
         self.by_id: dict[int, tuple[dict[str, Any], Features]] = {}
+        self.fetched: list[dict[str, Any]] = []
 
     def fetch(self, keys: set[Key]) -> None:
+        self.fetched = []
         missing = keys - self.by_key.keys()
         if not missing:
             return
@@ -142,8 +179,13 @@ class _KeyRows:
                 entry = self.by_id.get(row["id"])
                 if entry is None:
                     entry = self.by_id[row["id"]] = (row, features(self.source.record(row)))
+                    self.fetched.append(row)
                 entries.append(entry)
             self.by_key[key] = entries
+
+    def new_rows(self) -> list[dict[str, Any]]:
+        """The rows the last `fetch` read for the first time."""
+        return self.fetched
 
     def rows_of(self, keys: list[Key]) -> Iterable[tuple[dict[str, Any], Features]]:
         """The rows of `keys`, each once."""
@@ -190,22 +232,38 @@ def _candidates(
     viewer: Actor, found_per_probe: list[list[_Found]], owner_names: dict[int, str]
 ) -> list[list[Candidate]]:
     """The best MAX_CANDIDATES per probe as candidates, masked where the viewer may not see them."""
-    best_per_probe = [
+    best_per_probe = _best(found_per_probe)
+    _load_owner_names({row["owner_id"] for best in best_per_probe for _p, _r, _t, row in best}, owner_names)
+    return _as_candidates(scope_of(viewer), best_per_probe, owner_names)
+
+
+def _best(found_per_probe: list[list[_Found]]) -> list[list[_Found]]:
+    return [
         sorted(found, key=lambda item: (-item[0], item[2], -item[3]["id"]))[:MAX_CANDIDATES]
         for found in found_per_probe
     ]
-    missing = {row["owner_id"] for best in best_per_probe for _p, _r, _t, row in best} - owner_names.keys()
+
+
+def _load_owner_names(owner_ids: set[int], owner_names: dict[int, str]) -> None:
+    missing = owner_ids - owner_names.keys()
     if missing:
         owner_names.update(
             (user.pk, str(user))
             for user in User.objects.filter(pk__in=missing).only("pk", "full_name", "username").order_by()
         )
+
+
+def _as_candidates(
+    scope: Scope, best_per_probe: list[list[_Found]], owner_names: dict[int, str]
+) -> list[list[Candidate]]:
+    # A file's rows share reasons ("company name ~ 华信") and owners: each is rendered or decided once.
+    reasons_made: dict[Any, Reason] = {}
     results = []
     for best in best_per_probe:
         candidates = []
         for points, found, found_type, row in best:
             # Rendered only now, for the few shown: at a million records a record matches dozens.
-            reasons = rendered(found)
+            reasons = rendered(found, reasons_made)
             common = {
                 "score": points,
                 "owner_name": owner_names.get(row["owner_id"], ""),
@@ -215,7 +273,7 @@ def _candidates(
                 "target_id": row["id"],
                 "match_reasons": reasons,
             }
-            if can_see(viewer, owner_id=row["owner_id"], team_id=row["team_id"]):
+            if scope.allows(row["owner_id"], row["team_id"]):
                 candidates.append(
                     Candidate(
                         **common,

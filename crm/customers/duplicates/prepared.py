@@ -29,6 +29,8 @@ from crm.customers.duplicates.sources import Key, Source, source_of
 
 # Keys per statement when many are looked up at once (SQLite allows 500 parts in a compound SELECT).
 KEYS_PER_STATEMENT = 256
+# Values per statement for the kinds few rows share, looked up as one list per column.
+VALUES_PER_STATEMENT = 2000
 # Marker values that compile into the statement where a key's value or the excluded id goes; no real
 # key or id looks like them (key values are normalised text, ids are positive).
 _KEY_MARKER = "\x00duplicate-key-{}\x00"
@@ -67,13 +69,15 @@ def rows_per_key(
     for position, (kind, _value) in enumerate(keys):
         positions_by_kind[kind].append(position)
     for kind, positions in positions_by_kind.items():
-        for start in range(0, len(positions), KEYS_PER_STATEMENT):
-            chunk = positions[start : start + KEYS_PER_STATEMENT]
-            if kind not in SHARED_KINDS:
+        if kind not in SHARED_KINDS:
+            for start in range(0, len(positions), VALUES_PER_STATEMENT):
+                chunk = positions[start : start + VALUES_PER_STATEMENT]
                 by_value = _rows_in(source, kind, [keys[position][1] for position in chunk], columns, limit)
                 for position in chunk:
                     found[position] = by_value.get(keys[position][1], [])
-                continue
+            continue
+        for start in range(0, len(positions), KEYS_PER_STATEMENT):
+            chunk = positions[start : start + KEYS_PER_STATEMENT]
             padded = chunk + [chunk[-1]] * (_shape_size(len(chunk)) - len(chunk))
             rows = _rows_per_key(source, [keys[position] for position in padded], columns, limit, None)
             for position, matched in zip(chunk, rows, strict=False):  # the padding's repeats are dropped

@@ -283,9 +283,18 @@ def compare(a: Features, b: Features, min_score: int = 0) -> tuple[int, list[str
 Tally = list[tuple[str, dict[str, str]]]
 
 
-def rendered(found: Tally) -> list[str]:
-    """The reasons of a tally, as `Reason`s in the active language."""
-    return [Reason.of(code, **values) for code, values in found]
+def rendered(found: Tally, made: dict[Any, Reason] | None = None) -> list[str]:
+    """The reasons of a tally, as `Reason`s in the active language; `made` keeps them for other tallies."""
+    if made is None:
+        return [Reason.of(code, **values) for code, values in found]
+    reasons: list[str] = []
+    for code, values in found:
+        key = (code, *values.items())
+        reason = made.get(key)
+        if reason is None:
+            reason = made[key] = Reason.of(code, **values)
+        reasons.append(reason)
+    return reasons
 
 
 def tally(a: Features, b: Features) -> tuple[int, Tally]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import pickle
 from collections.abc import Iterator
 
 import pytest
@@ -174,9 +175,10 @@ def test_each_check_reads_its_own_values_from_the_statement_kept_for_its_shape(o
 
 
 def test_many_records_find_what_each_finds_alone_across_statements(org: Org, monkeypatch: pytest.MonkeyPatch) -> None:
-    # given seven customers of one company name, each with its own phone, and a key limit of four a
-    # statement (seven phones: a statement of four and one of three padded to four)
+    # given seven customers, each with its own name and phone, and a limit of four keys a statement
+    # (seven names: a statement of four and one of three padded to four; seven phones: four and three)
     monkeypatch.setattr(prepared, "KEYS_PER_STATEMENT", 4)
+    monkeypatch.setattr(prepared, "VALUES_PER_STATEMENT", 4)
     for number in range(7):
         a_customer(org.rep_a1, name=f"星河数据科技有限公司{number}", phone=f"1381234567{number}")
     probes = [{"name": f"星河数据科技{number}", "phone": f"1381234567{number}"} for number in range(7)] + [
@@ -229,3 +231,20 @@ def test_a_name_key_is_looked_up_once_for_all_the_chunks_of_an_import(
     name_lookups = [query for query in queries.captured_queries if "name_key" in query["sql"]]
     # (customers and leads: a customer has no person name to look contacts up by)
     assert len(name_lookups) == len(sources.SOURCES) - 1
+
+
+def test_candidates_survive_the_trip_back_from_a_second_process(org: Org) -> None:
+    # given a customer that a new record matches by phone and name
+    a_customer(org.rep_b1, name="星河数据科技有限公司", phone="13812345678")
+    found = duplicate_candidates_many(
+        viewer=org.actor(org.rep_a1),
+        values=[{"name": "星河数据科技", "phone": "13812345678"}],
+        object_type="customers",
+    )
+
+    # when they are pickled and read back, as a child process's results are
+    back = pickle.loads(pickle.dumps(found))  # noqa: S301 - our own data, made just above
+
+    # then they are the same candidates, and each reason can still be said in another language
+    assert back == found
+    assert [reason.data()["code"] for reason in back[0][0].match_reasons] == ["same_phone", "same_company"]
