@@ -3,7 +3,8 @@
 For one record, each key (credit code, phone, email, name key) is one indexed lookup with a
 small limit, so the cost does not grow with the table (one statement per source, compiled once per
 shape: see `prepared`); the few rows found are then scored in Python. For many records (an import)
-the distinct keys of a batch are looked up together, a few hundred per statement.
+the distinct keys of a chunk are looked up together, once per import, and the chunk is scored on two
+cores where the process may fork.
 """
 
 from __future__ import annotations
