@@ -6,9 +6,10 @@ several times that. A lookup's SQL depends only on the source and the kinds of k
 phone and a name, say), so it is compiled once per shape with marker values and kept; each call then
 puts its own values where the markers were. Each key keeps its own limit of newest rows inside the
 statement (`… UNION ALL …` of one subquery per key), so a common company name never crowds out a
-phone match, and the database reads no more than that limit of rows for any key: an import's keys go
-in the same way, a few hundred per statement, where numbering every row of each key in SQL had read
-all the thousands of rows a common name has at a million records.
+phone match, and the database reads no more than that limit of rows for any key: an import's name
+keys go in the same way, a few hundred per statement, where numbering every row of each key in SQL had
+read all the thousands of rows a common name has at a million records. An import's phones, e-mails and
+credit codes, which few rows share, are the opposite case: they go as one list per column (`_rows_in`).
 """
 
 from __future__ import annotations
