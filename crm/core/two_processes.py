@@ -7,8 +7,13 @@ start-up and nothing is copied to it; it sends its results back through a pipe.
 
 The child must not use the database. The connection it inherits is this process's own, and a
 query there would interleave with ours on one socket or file; a guard makes any query in the child
-fail instead. If the child fails or dies, its half is computed here, so the result never depends on
-whether the second process worked.
+fail instead. If the child fails, dies or hangs, its half is computed here, so the result never
+depends on whether the second process worked.
+
+The task worker has threads of its own (the scheduler; RQ's lease renewal). A fork copies only the
+forking thread, and a lock another thread held at that moment stays held in the child. The child
+takes none of theirs (no database, no Redis, no logging, no output), and in case it still gets
+stuck on one, it gets a deadline: a few times what the same amount of work took here.
 """
 
 from __future__ import annotations
@@ -16,7 +21,8 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import threading
+import time
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from multiprocessing.connection import Connection
@@ -28,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 # Below this many items the fork costs more than the half it saves.
 MIN_ITEMS = 500
+# The child's deadline after this process finished its own half: that half's time × FACTOR + SECONDS.
+PATIENCE_FACTOR = 4
+PATIENCE_SECONDS = 30.0
 
 
 def in_two_processes[T](count: int, work: Callable[[range], Sequence[T]]) -> list[T]:
@@ -42,12 +51,18 @@ def in_two_processes[T](count: int, work: Callable[[range], Sequence[T]]) -> lis
     context = multiprocessing.get_context("fork")
     reader, writer = context.Pipe(duplex=False)
     child = context.Process(target=_child, args=(writer, work, range(half, count)), daemon=True)
-    child.start()
+    with warnings.catch_warnings():
+        # Python warns of forking a process with threads; why that is safe here is said above.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child.start()
     writer.close()
+    started = time.monotonic()
     try:
         mine = list(work(range(half)))
     finally:
-        theirs = _receive(reader)
+        theirs = _receive(reader, (time.monotonic() - started) * PATIENCE_FACTOR + PATIENCE_SECONDS)
+        if theirs is None and child.is_alive():
+            child.kill()
         child.join()
         reader.close()
     if theirs is None:
@@ -56,18 +71,7 @@ def in_two_processes[T](count: int, work: Callable[[range], Sequence[T]]) -> lis
 
 
 def _may_fork() -> bool:
-    # A fork copies other threads' locks in whatever state they are in, and a child needing one would
-    # wait forever: only a process with no other thread forks (the database task worker; RQ's worker
-    # renews its job's lease from a thread, so it scores in one process).
-    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1 and _threads() == 1
-
-
-def _threads() -> int:
-    """Threads of this process, including those started outside `threading` (by C libraries, execnet…)."""
-    try:
-        return len(os.listdir("/proc/self/task"))
-    except OSError:
-        return threading.active_count()
+    return "fork" in multiprocessing.get_all_start_methods() and (os.cpu_count() or 1) > 1
 
 
 def _child(writer: Connection, work: Callable[[range], Sequence[Any]], items: range) -> None:
@@ -86,8 +90,11 @@ def _no_queries(*_args: Any) -> None:
     raise RuntimeError("a forked child must not use the parent's database connection")
 
 
-def _receive(reader: Connection) -> list[Any] | None:
+def _receive(reader: Connection, patience: float) -> list[Any] | None:
     try:
+        if not reader.poll(patience):
+            logger.warning("the second process took over %.0f s; computing its half here", patience)
+            return None
         ok, payload = reader.recv()
     except (EOFError, OSError):
         logger.warning("the second process ended without its results; computing its half here")

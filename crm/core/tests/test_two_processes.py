@@ -1,7 +1,7 @@
 """CPU-bound work split over this process and a forked child.
 
-Each scenario runs in a fresh interpreter (crm/core/tests/two_process_scenarios.py): a test worker
-has threads of its own, and a process with other threads never forks.
+Each scenario runs in a fresh interpreter (crm/core/tests/two_process_scenarios.py), so that what
+is forked is known: not a test worker with its test database and threads.
 """
 
 from __future__ import annotations
@@ -59,13 +59,26 @@ def test_a_child_that_dies_has_its_half_redone_here(tmp_path: Path) -> None:
     assert outcome["results"] == [[index, outcome["parent"]] for index in range(8)]
 
 
-def test_little_work_or_a_process_with_threads_stays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    # given a process with another thread
-    monkeypatch.setattr(two_processes, "_threads", lambda: 2)
+def test_a_child_that_hangs_is_stopped_at_its_deadline_and_its_half_redone_here(tmp_path: Path) -> None:
+    outcome = _run("hanging", tmp_path)
 
-    # when enough items for two processes are worked on, and then a few
-    many = in_two_processes(two_processes.MIN_ITEMS * 2, lambda indexes: [os.getpid() for _ in indexes])
+    # (the deadline: the parent's own half took milliseconds, plus one second)
+    assert outcome["results"] == [[index, outcome["parent"]] for index in range(8)]
+    assert outcome["seconds"] < 30
+
+
+def test_a_process_with_another_thread_forks_too(tmp_path: Path) -> None:
+    outcome = _run("with_a_thread", tmp_path)
+
+    assert [index for index, _pid in outcome["results"]] == list(range(10))
+    assert outcome["parent"] not in {pid for _index, pid in outcome["results"][5:]}
+
+
+def test_little_work_or_one_core_stays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    # when a few items are worked on, and then enough for two processes on a machine with one core
     few = in_two_processes(3, lambda indexes: [os.getpid() for _ in indexes])
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    many = in_two_processes(two_processes.MIN_ITEMS * 2, lambda indexes: [os.getpid() for _ in indexes])
 
     # then all of it ran here
     assert set(many) == set(few) == {os.getpid()}

@@ -1,7 +1,7 @@
 """Scenarios of `crm.core.two_processes`, run by its tests in a fresh interpreter.
 
-A test process may have threads of its own (pytest-xdist's), and a process with threads never
-forks; a fresh interpreter has none. Prints each scenario's result as JSON.
+A fresh interpreter forks from a known state: no test database, no pytest-xdist threads, one
+connection opened by the scenario itself. Prints each scenario's result as JSON.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
 
 import django
 
@@ -43,6 +45,31 @@ def querying() -> object:
         cursor.execute("SELECT 2")
         still_works = cursor.fetchone()[0] == 2
     return {"results": results, "still_works": still_works}
+
+
+def hanging() -> object:
+    # A child stuck on a lock it inherited never answers; the parent stops waiting after its deadline.
+    two_processes.PATIENCE_SECONDS = 1.0
+
+    def work(indexes: range) -> list[tuple[int, int]]:
+        if os.getpid() != PARENT:
+            time.sleep(600)
+        return _where(indexes)
+
+    started = time.monotonic()
+    results = two_processes.in_two_processes(8, work)
+    return {"results": results, "seconds": time.monotonic() - started}
+
+
+def with_a_thread() -> object:
+    # The task worker runs its scheduler in a thread beside the job.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        return {"results": two_processes.in_two_processes(10, _where)}
+    finally:
+        stop.set()
 
 
 def dying() -> object:
