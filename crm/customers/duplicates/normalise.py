@@ -157,7 +157,9 @@ _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
 def phone_key(raw: str) -> str:
     """E.164, or '' when the value is empty or cannot be a real number."""
-    if _E164.match(raw or ""):
+    if not raw:
+        return ""  # most records leave a phone column blank: no need to ask the phone library
+    if _E164.match(raw):
         return raw  # stored values are E.164 already; parsing them again is the slow part of a scan
     try:
         return normalize_phone(raw or "", field="phone")

@@ -163,8 +163,8 @@ def _initials_match(a: str, b: str) -> bool:
 _Found = tuple[int, str, dict[str, str]]
 
 
-def _phones(values: Iterable[str]) -> set[str]:
-    return {key for key in (phone_key(value) for value in values) if key}
+def _phones(values: Iterable[str]) -> frozenset[str]:
+    return frozenset(key for key in (phone_key(value) for value in values) if key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,32 +196,47 @@ class Features:
 def features(record: Record | dict[str, Any]) -> Features:
     company = record.get("company") or ""
     person = record.get("person") or ""
-    core, loose = company_keys(company)
-    written = person_written(person)
-    key = person_key(person) if person else ""
-    compact = key.replace(" ", "")
+    core, loose, core_typos, loose_typos, region = _company_forms(company)
+    written, key, compact, written_typos, compact_typos, cjk = _person_forms(person)
     return Features(
         credit_code=credit_code_key(record.get("credit_code") or ""),
-        phones=frozenset(_phones(record.get("phones") or [])),
+        phones=_phones(record.get("phones") or []),
         email=email_key(record.get("email") or ""),
         company=company,
         company_core=core,
         company_loose=loose,
-        company_core_typos=_allowed_typos(core),
-        company_loose_typos=_allowed_typos(loose),
-        region=company_region(company) if core else "",
+        company_core_typos=core_typos,
+        company_loose_typos=loose_typos,
+        region=region,
         website=website_key(record.get("website") or ""),
         person=person,
         person_written=written,
         person_key=key,
         person_compact=compact,
-        person_written_typos=_allowed_typos(written),
-        person_compact_typos=_allowed_typos(compact),
-        person_cjk=_has_cjk(person),
+        person_written_typos=written_typos,
+        person_compact_typos=compact_typos,
+        person_cjk=cjk,
         birthday=record.get("birthday"),
         customer_id=record.get("customer_id"),
         address=address_key(record.get("address") or ""),
     )
+
+
+# A company or person name's forms, worked out once per name: a check reads hundreds of thousands of
+# rows, and people's names (and many companies') repeat.
+@lru_cache(maxsize=65536)
+def _company_forms(company: str) -> tuple[str, str, int, int, str]:
+    core, loose = company_keys(company)
+    region = company_region(company) if core else ""
+    return core, loose, _allowed_typos(core), _allowed_typos(loose), region
+
+
+@lru_cache(maxsize=65536)
+def _person_forms(person: str) -> tuple[str, str, str, int, int, bool]:
+    written = person_written(person)
+    key = person_key(person) if person else ""
+    compact = key.replace(" ", "")
+    return written, key, compact, _allowed_typos(written), _allowed_typos(compact), _has_cjk(person)
 
 
 def _company(a: Features, b: Features) -> _Found | None:
