@@ -69,7 +69,8 @@ _REGION_RE = "|".join(map(re.escape, _REGIONS))
 # A region in brackets anywhere: 字节跳动(北京)科技 → 字节跳动科技.
 _BRACKETED_REGION = re.compile(rf"[(\[【〔［]\s*(?:{_REGION_RE})\s*[)\]】〕］]")
 _NOT_WORD = re.compile(r"[^\w]+|_")
-_CJK = re.compile(r"[\u3400-\u9fff]")
+# A Chinese character (the CJK unified ideographs and extension A).
+CJK_CHARACTER = re.compile(r"[\u3400-\u9fff]")
 
 
 def _fold(text: str) -> str:
@@ -139,7 +140,7 @@ def company_key(name: str) -> str:
 def person_key(name: str) -> str:
     """A person's name as sorted pinyin/latin syllables: 张伟, "Zhang Wei" and "Wei ZHANG" → `wei zhang`."""
     text = _fold(name)
-    if _CJK.search(text):
+    if CJK_CHARACTER.search(text):
         tokens = [token for token in lazy_pinyin(person_written(name), errors=lambda run: run) if token]
         return " ".join(sorted(token.lower() for token in tokens))
     return " ".join(sorted(word for word in _NOT_WORD.split(text) if word))

@@ -10,7 +10,6 @@ again in another (`reason_text`), so stored scan results read in each viewer's l
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ from django.utils.translation import gettext, gettext_noop
 from rapidfuzz.distance import OSA
 
 from crm.customers.duplicates.normalise import (
+    CJK_CHARACTER,
     address_key,
     company_keys,
     company_region,
@@ -49,8 +49,6 @@ SAME_BIRTHDAY = 20
 DIFFERENT_BIRTHDAY = -30
 SAME_CUSTOMER = 20
 SAME_ADDRESS = 15
-
-_CJK_CHARACTER = re.compile("[\u3400-\u9fff]")
 
 
 # The reason texts, by code; `%(a)s`/`%(b)s` are the two values compared.
@@ -131,7 +129,7 @@ def edit_distance(a: str, b: str) -> int:
 @lru_cache(maxsize=65536)
 def _allowed_typos(text: str) -> int:
     """One typo in a short string, one more per six characters (CJK characters count as three)."""
-    weight = len(text) + 2 * len(_CJK_CHARACTER.findall(text))
+    weight = len(text) + 2 * len(CJK_CHARACTER.findall(text))
     return 1 + weight // 18 if weight >= 4 else 0
 
 
@@ -276,7 +274,7 @@ def _person(a: Features, b: Features) -> _Found | None:
 
 
 def _has_cjk(text: str) -> bool:
-    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+    return CJK_CHARACTER.search(text) is not None
 
 
 def score(a: Record | dict[str, Any], b: Record | dict[str, Any], min_score: int = 0) -> tuple[int, list[str]]:
