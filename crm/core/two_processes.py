@@ -59,8 +59,11 @@ def in_two_processes[T](count: int, work: Callable[[range], Sequence[T]]) -> lis
     started = time.monotonic()
     try:
         mine = list(work(range(half)))
-    finally:
         theirs = _receive(reader, (time.monotonic() - started) * PATIENCE_FACTOR + PATIENCE_SECONDS)
+    except BaseException:
+        theirs = None  # this half failed: the error goes up at once, without waiting for the child
+        raise
+    finally:
         if theirs is None and child.is_alive():
             child.kill()
         child.join()

@@ -67,6 +67,14 @@ def test_a_child_that_hangs_is_stopped_at_its_deadline_and_its_half_redone_here(
     assert outcome["seconds"] < 30
 
 
+def test_a_failure_in_this_half_is_raised_at_once_and_the_child_stopped(tmp_path: Path) -> None:
+    outcome = _run("failing_here", tmp_path)
+
+    assert outcome["error"] == "bad row"
+    assert outcome["seconds"] < 20  # not the 30 s and more of the child's deadline
+    assert outcome["children"] == 0
+
+
 def test_a_process_with_another_thread_forks_too(tmp_path: Path) -> None:
     outcome = _run("with_a_thread", tmp_path)
 

@@ -7,6 +7,7 @@ connection opened by the scenario itself. Prints each scenario's result as JSON.
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import sys
 import threading
@@ -59,6 +60,26 @@ def hanging() -> object:
     started = time.monotonic()
     results = two_processes.in_two_processes(8, work)
     return {"results": results, "seconds": time.monotonic() - started}
+
+
+def failing_here() -> object:
+    # This process's own half fails while the child is still working: the error comes at once.
+    def work(indexes: range) -> list[tuple[int, int]]:
+        if os.getpid() != PARENT:
+            time.sleep(600)
+            return _where(indexes)
+        raise ValueError("bad row")
+
+    started = time.monotonic()
+    try:
+        two_processes.in_two_processes(8, work)
+    except ValueError as exc:
+        return {"error": str(exc), "seconds": time.monotonic() - started, "children": _children()}
+    return {"error": None}
+
+
+def _children() -> int:
+    return len(multiprocessing.active_children())
 
 
 def with_a_thread() -> object:
